@@ -1,0 +1,2 @@
+/* wt-catalogue.c: placeholder, being written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* wt-code.c: placeholder, being written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* wt-decoder.c: placeholder, being written. */
+#include "config.h"

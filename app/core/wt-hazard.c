@@ -1,0 +1,2 @@
+/* wt-hazard.c: placeholder, being written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* wt-label.c: placeholder, being written. */
+#include "config.h"

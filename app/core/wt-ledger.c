@@ -1,0 +1,2 @@
+/* wt-ledger.c: placeholder, being written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* wt-qr.c: placeholder, being written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* wt-uscc.c: placeholder, being written. */
+#include "config.h"
