@@ -1,2 +1,2237 @@
-/* wt-ledger.c: placeholder, being written. */
+/* wt-ledger.c: the local ledger, an append-only hash-chained event log.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The `event` table is the truth. Every other table is either a projection
+ * of the events (container) updated in the same transaction as the event,
+ * or bookkeeping that is not a fact about waste (code counters, print jobs,
+ * chain heads). Triggers refuse UPDATE and DELETE on `event`; the hash chain
+ * and the device signature make an edit made around the triggers visible to
+ * wt_ledger_verify().
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wt-catalogue.h"
+#include "wt-error.h"
+#include "wt-hazard.h"
+#include "wt-ledger.h"
+#include "wt-uscc.h"
+
+/* 'WTAG' in PRAGMA application_id tells our files from other SQLite files. */
+#define WT_APPLICATION_ID 0x57544147
+#define MAX_BATCH 10000
+
+struct _WtLedger
+{
+  GObject    parent_instance;
+
+  /* Owned */
+  sqlite3   *db;
+  char      *path;
+  char      *key_path;
+  GMutex     lock;
+
+  /* Loaded with the site; NULL until then. */
+  char      *site_id;
+  char      *device_id;
+  char      *device_name;
+  char       slot;
+  WtCodeSplit split;
+  guint8     secret_key[crypto_sign_SECRETKEYBYTES];
+  gboolean   have_key;
+
+  gint64     clock_override_ms;
+};
+
+G_DEFINE_FINAL_TYPE (WtLedger, wt_ledger, G_TYPE_OBJECT)
+
+static const char *schema_v1 =
+  "CREATE TABLE meta("
+  "  key TEXT PRIMARY KEY,"
+  "  value TEXT NOT NULL) STRICT;"
+  "CREATE TABLE site("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  site_id TEXT NOT NULL,"
+  "  name TEXT NOT NULL,"
+  "  uscc TEXT NOT NULL,"
+  "  contact TEXT NOT NULL,"
+  "  phone TEXT NOT NULL,"
+  "  address TEXT NOT NULL,"
+  "  facility TEXT NOT NULL,"
+  "  code_split TEXT NOT NULL,"
+  "  created_ms INTEGER NOT NULL) STRICT;"
+  "CREATE TABLE device("
+  "  device_id TEXT PRIMARY KEY,"
+  "  site_id TEXT NOT NULL,"
+  "  name TEXT NOT NULL,"
+  "  slot TEXT NOT NULL,"
+  "  public_key BLOB NOT NULL,"
+  "  is_local INTEGER NOT NULL DEFAULT 0,"
+  "  created_ms INTEGER NOT NULL) STRICT;"
+  "CREATE TABLE event("
+  "  id INTEGER PRIMARY KEY,"
+  "  event_id BLOB NOT NULL UNIQUE,"
+  "  device_id TEXT NOT NULL,"
+  "  device_seq INTEGER NOT NULL,"
+  "  site_id TEXT NOT NULL,"
+  "  container_code TEXT NOT NULL,"
+  "  kind TEXT NOT NULL,"
+  "  prev_custody BLOB,"
+  "  actor TEXT NOT NULL,"
+  "  wall_ms INTEGER NOT NULL,"
+  "  hlc INTEGER NOT NULL,"
+  "  payload TEXT NOT NULL,"
+  "  prev_hash BLOB NOT NULL,"
+  "  hash BLOB NOT NULL,"
+  "  sig BLOB NOT NULL,"
+  "  UNIQUE (device_id, device_seq)) STRICT;"
+  "CREATE INDEX event_by_container ON event (container_code, hlc);"
+  "CREATE TRIGGER event_no_update BEFORE UPDATE ON event"
+  "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
+  "CREATE TRIGGER event_no_delete BEFORE DELETE ON event"
+  "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
+  "CREATE TABLE chain_head("
+  "  device_id TEXT PRIMARY KEY,"
+  "  last_seq INTEGER NOT NULL,"
+  "  last_hash BLOB NOT NULL) STRICT;"
+  "CREATE TABLE clock("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  max_hlc INTEGER NOT NULL) STRICT;"
+  "INSERT INTO clock VALUES (1, 0);"
+  "CREATE TABLE code_counter("
+  "  slot TEXT NOT NULL,"
+  "  waste TEXT NOT NULL,"
+  "  day TEXT NOT NULL,"
+  "  next INTEGER NOT NULL,"
+  "  PRIMARY KEY (slot, waste, day)) STRICT;"
+  "CREATE TABLE print_job("
+  "  id INTEGER PRIMARY KEY,"
+  "  created_ms INTEGER NOT NULL,"
+  "  waste_code TEXT NOT NULL,"
+  "  day TEXT NOT NULL,"
+  "  slot TEXT NOT NULL,"
+  "  first_counter INTEGER NOT NULL,"
+  "  n INTEGER NOT NULL,"
+  "  status TEXT NOT NULL CHECK (status IN ('reserved', 'registered', 'abandoned')),"
+  "  reason TEXT) STRICT;"
+  "CREATE TABLE container("
+  "  code TEXT PRIMARY KEY,"
+  "  waste_code TEXT NOT NULL,"
+  "  waste_name TEXT NOT NULL,"
+  "  common_name TEXT NOT NULL,"
+  "  hazards INTEGER NOT NULL,"
+  "  weight_kg REAL,"
+  "  state TEXT NOT NULL,"
+  "  reprints INTEGER NOT NULL DEFAULT 0,"
+  "  labelled_ms INTEGER NOT NULL,"
+  "  day TEXT NOT NULL,"
+  "  void_reason TEXT,"
+  "  job_id INTEGER,"
+  "  label TEXT NOT NULL,"
+  "  last_event BLOB NOT NULL) STRICT;"
+  "CREATE INDEX container_by_time ON container (labelled_ms);";
+
+/* ---- Small helpers -------------------------------------------------------- */
+
+static gboolean
+db_error (WtLedger  *self,
+          GError   **error,
+          const char *what)
+{
+  int code = sqlite3_extended_errcode (self->db);
+  int primary = code & 0xff;
+
+  if (primary == SQLITE_FULL || primary == SQLITE_IOERR)
+    g_set_error (error, WT_ERROR, WT_ERROR_DB,
+                 _("The ledger could not be written (%s): the disk is full or failing. Nothing was recorded; free some space and try again."),
+                 sqlite3_errmsg (self->db));
+  else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    g_set_error (error, WT_ERROR, WT_ERROR_DB,
+                 _("The ledger is busy in another program. Nothing was recorded; try again in a moment."));
+  else if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
+    g_set_error (error, WT_ERROR, WT_ERROR_NOT_A_LEDGER,
+                 _("“%s” is not a Wastetag ledger, or it is damaged."), self->path);
+  else if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM)
+    g_set_error (error, WT_ERROR, WT_ERROR_DB,
+                 _("The ledger “%s” cannot be written: %s."), self->path, sqlite3_errmsg (self->db));
+  else
+    g_set_error (error, WT_ERROR, WT_ERROR_DB,
+                 _("The ledger failed while %s: %s."), what, sqlite3_errmsg (self->db));
+
+  return FALSE;
+}
+
+static gboolean
+exec (WtLedger    *self,
+      const char  *sql,
+      GError     **error)
+{
+  if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return db_error (self, error, sql);
+  return TRUE;
+}
+
+static sqlite3_stmt *
+prepare (WtLedger    *self,
+         const char  *sql,
+         GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (sqlite3_prepare_v3 (self->db, sql, -1, 0, &stmt, NULL) != SQLITE_OK)
+    {
+      db_error (self, error, "preparing a query");
+      return NULL;
+    }
+
+  return stmt;
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+static void
+rollback (WtLedger *self)
+{
+  if (!sqlite3_get_autocommit (self->db))
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static char *
+column_dup (sqlite3_stmt *stmt,
+            int           col)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, col);
+
+  return g_strdup (text ? (const char *) text : "");
+}
+
+static gint64
+now_ms (WtLedger *self)
+{
+  if (self->clock_override_ms > 0)
+    return self->clock_override_ms;
+  return g_get_real_time () / 1000;
+}
+
+static char *
+today (WtLedger *self)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (now_ms (self) / 1000);
+
+  return g_date_time_format (dt, "%Y-%m-%d");
+}
+
+static gboolean
+valid_date (const char *date)
+{
+  int y, m, d;
+
+  if (date == NULL || strlen (date) != 10 || date[4] != '-' || date[7] != '-')
+    return FALSE;
+  if (sscanf (date, "%4d-%2d-%2d", &y, &m, &d) != 3)
+    return FALSE;
+  return g_date_valid_dmy (d, m, y);
+}
+
+static char *
+uuid_v7 (gint64 ms)
+{
+  guint8 b[16];
+
+  randombytes_buf (b, sizeof b);
+  for (int i = 0; i < 6; i++)
+    b[i] = (guint8) ((guint64) ms >> (40 - 8 * i));
+  b[6] = 0x70 | (b[6] & 0x0f);
+  b[8] = 0x80 | (b[8] & 0x3f);
+
+  return g_strdup_printf ("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                          b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                          b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* ---- Device key ----------------------------------------------------------- */
+
+/* The secret key lives beside the ledger in a 0600 file, not in the SQLite
+ * file, so a copy of the ledger alone cannot sign new events. */
+static gboolean
+load_key (WtLedger  *self,
+          GError   **error)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  g_autoptr(GError) local_error = NULL;
+
+  if (!g_file_get_contents (self->key_path, &contents, &len, &local_error))
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_IO,
+                   _("This device’s signing key “%s” cannot be read, so the ledger can be read but not written: %s"),
+                   self->key_path, local_error->message);
+      return FALSE;
+    }
+
+  if (len != sizeof self->secret_key)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_IO,
+                   _("This device’s signing key “%s” is damaged."), self->key_path);
+      return FALSE;
+    }
+
+  memcpy (self->secret_key, contents, len);
+  sodium_memzero (contents, len);
+  self->have_key = TRUE;
+  return TRUE;
+}
+
+static gboolean
+write_key (WtLedger      *self,
+           const guint8  *sk,
+           GError       **error)
+{
+  int fd;
+  gsize done = 0;
+
+  fd = g_open (self->key_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    goto fail;
+
+  while (done < crypto_sign_SECRETKEYBYTES)
+    {
+      ssize_t n = write (fd, sk + done, crypto_sign_SECRETKEYBYTES - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int saved = errno;
+
+          close (fd);
+          errno = saved;
+          goto fail;
+        }
+      done += n;
+    }
+
+  if (fsync (fd) != 0)
+    {
+      close (fd);
+      goto fail;
+    }
+  close (fd);
+  return TRUE;
+
+fail:
+  g_set_error (error, WT_ERROR, WT_ERROR_IO,
+               _("This device’s signing key could not be saved to “%s”: %s."),
+               self->key_path, g_strerror (errno));
+  g_unlink (self->key_path);
+  return FALSE;
+}
+
+/* ---- GObject ---------------------------------------------------------------- */
+
+static void
+wt_ledger_finalize (GObject *object)
+{
+  WtLedger *self = (WtLedger *) object;
+
+  if (self->db != NULL)
+    sqlite3_close_v2 (self->db);
+  sodium_memzero (self->secret_key, sizeof self->secret_key);
+  g_free (self->path);
+  g_free (self->key_path);
+  g_free (self->site_id);
+  g_free (self->device_id);
+  g_free (self->device_name);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (wt_ledger_parent_class)->finalize (object);
+}
+
+static void
+wt_ledger_class_init (WtLedgerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = wt_ledger_finalize;
+}
+
+static void
+wt_ledger_init (WtLedger *self)
+{
+  g_mutex_init (&self->lock);
+  wt_code_split_init_default (&self->split);
+}
+
+/* ---- Opening and migrations ----------------------------------------------- */
+
+static gboolean
+load_site (WtLedger  *self,
+           GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self,
+                  "SELECT s.site_id, s.code_split, d.device_id, d.name, d.slot"
+                  "  FROM site s JOIN device d ON d.is_local = 1 WHERE s.id = 1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return db_error (self, error, "reading the site");
+
+  g_free (self->site_id);
+  self->site_id = column_dup (stmt, 0);
+  if (!wt_code_split_parse ((const char *) sqlite3_column_text (stmt, 1), &self->split, error))
+    return FALSE;
+  g_free (self->device_id);
+  self->device_id = column_dup (stmt, 2);
+  g_free (self->device_name);
+  self->device_name = column_dup (stmt, 3);
+  self->slot = ((const char *) sqlite3_column_text (stmt, 4))[0];
+
+  /* A missing key is reported when something is written, not here: the
+   * ledger can still be read. */
+  load_key (self, NULL);
+
+  return TRUE;
+}
+
+static gboolean
+migrate (WtLedger  *self,
+         GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int app_id, version, n_tables;
+
+  stmt = prepare (self, "PRAGMA application_id", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return db_error (self, error, "reading the file header");
+  app_id = sqlite3_column_int (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  stmt = prepare (self, "PRAGMA user_version", error);
+  if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
+    return db_error (self, error, "reading the file header");
+  version = sqlite3_column_int (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  stmt = prepare (self, "SELECT count(*) FROM sqlite_schema", error);
+  if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
+    return db_error (self, error, "reading the file header");
+  n_tables = sqlite3_column_int (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (app_id != WT_APPLICATION_ID && !(app_id == 0 && n_tables == 0))
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_NOT_A_LEDGER,
+                   _("“%s” is not a Wastetag ledger."), self->path);
+      return FALSE;
+    }
+
+  if (version > WT_LEDGER_SCHEMA_VERSION)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_NEWER_LEDGER,
+                   _("The ledger “%s” was written by a newer version of Wastetag (format %d; this version reads up to %d). Update Wastetag to open it."),
+                   self->path, version, WT_LEDGER_SCHEMA_VERSION);
+      return FALSE;
+    }
+
+  if (version < 1)
+    {
+      g_autofree char *sql = NULL;
+
+      sql = g_strdup_printf ("BEGIN IMMEDIATE;"
+                             "%s"
+                             "INSERT INTO meta VALUES ('created_by', 'Wastetag %s');"
+                             "PRAGMA application_id = %d;"
+                             "PRAGMA user_version = 1;"
+                             "COMMIT;",
+                             schema_v1, PACKAGE_VERSION, WT_APPLICATION_ID);
+      if (!exec (self, sql, error))
+        {
+          rollback (self);
+          return FALSE;
+        }
+    }
+
+  /* Later versions add steps here: `if (version < 2) { ... user_version = 2 }`. */
+
+  return TRUE;
+}
+
+char *
+wt_ledger_default_path (void)
+{
+  const char *env = g_getenv ("WASTETAG_LEDGER");
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+
+  return g_build_filename (g_get_user_data_dir (), "wastetag", "ledger.wtl", NULL);
+}
+
+WtLedger *
+wt_ledger_open (const char  *path,
+                GError     **error)
+{
+  g_autoptr(WtLedger) self = NULL;
+  g_autofree char *dir = NULL;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (sodium_init () < 0)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_IO, _("The cryptography library could not start."));
+      return NULL;
+    }
+
+  self = g_object_new (WT_TYPE_LEDGER, NULL);
+  self->path = g_strdup (path);
+  self->key_path = g_strconcat (path, ".key", NULL);
+
+  dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_IO,
+                   _("The folder “%s” for the ledger cannot be created: %s."), dir, g_strerror (errno));
+      return NULL;
+    }
+
+  rc = sqlite3_open_v2 (path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_DB,
+                   _("The ledger “%s” cannot be opened: %s."), path,
+                   self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+      return NULL;
+    }
+
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, 5000);
+
+  /* journal_mode is the first statement that reads the file, so it is the
+   * one that finds out when the file is not SQLite at all. */
+  if (sqlite3_exec (self->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      int primary = sqlite3_errcode (self->db);
+
+      if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
+        g_set_error (error, WT_ERROR, WT_ERROR_NOT_A_LEDGER,
+                     _("“%s” is not a Wastetag ledger."), path);
+      else
+        db_error (self, error, "opening");
+      return NULL;
+    }
+
+  if (!exec (self,
+             "PRAGMA synchronous = FULL;"
+             "PRAGMA foreign_keys = ON;"
+             "PRAGMA trusted_schema = OFF;",
+             error))
+    return NULL;
+
+  if (!migrate (self, error))
+    return NULL;
+
+  if (!load_site (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+wt_ledger_get_path (WtLedger *self)
+{
+  g_return_val_if_fail (WT_IS_LEDGER (self), NULL);
+
+  return self->path;
+}
+
+gboolean
+wt_ledger_has_site (WtLedger *self)
+{
+  gboolean ret;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
+
+  g_mutex_lock (&self->lock);
+  ret = self->site_id != NULL;
+  g_mutex_unlock (&self->lock);
+
+  return ret;
+}
+
+void
+wt_ledger_set_clock_override (WtLedger *self,
+                              gint64    wall_ms)
+{
+  g_return_if_fail (WT_IS_LEDGER (self));
+
+  self->clock_override_ms = wall_ms;
+}
+
+/* ---- Site ------------------------------------------------------------------- */
+
+WtSite *
+wt_site_new (void)
+{
+  WtSite *site = g_new0 (WtSite, 1);
+
+  site->name = g_strdup ("");
+  site->uscc = g_strdup ("");
+  site->contact = g_strdup ("");
+  site->phone = g_strdup ("");
+  site->address = g_strdup ("");
+  site->facility = g_strdup ("");
+  site->device_name = g_strdup (g_get_host_name ());
+  site->device_slot = 'A';
+  wt_code_split_init_default (&site->split);
+
+  return site;
+}
+
+void
+wt_site_free (WtSite *site)
+{
+  if (site == NULL)
+    return;
+
+  g_free (site->name);
+  g_free (site->uscc);
+  g_free (site->contact);
+  g_free (site->phone);
+  g_free (site->address);
+  g_free (site->facility);
+  g_free (site->device_name);
+  g_free (site->site_id);
+  g_free (site->device_id);
+  g_free (site->public_key);
+  g_free (site);
+}
+
+void
+wt_site_fill_demo (WtSite *site)
+{
+  g_return_if_fail (site != NULL);
+
+  g_free (site->name);
+  site->name = g_strdup ("示例化工有限公司");
+  g_free (site->uscc);
+  site->uscc = g_strdup ("91350100M000100Y43");
+  g_free (site->contact);
+  site->contact = g_strdup ("王芳");
+  g_free (site->phone);
+  site->phone = g_strdup ("0591-88880000");
+  g_free (site->address);
+  site->address = g_strdup ("福建省福州市示范工业园区 8 号");
+  g_free (site->facility);
+  site->facility = g_strdup ("TS001");
+  g_free (site->device_name);
+  site->device_name = g_strdup ("演示设备");
+  site->device_slot = 'A';
+  wt_code_split_init_default (&site->split);
+}
+
+gboolean
+wt_site_validate (const WtSite  *site,
+                  GError       **error)
+{
+  g_return_val_if_fail (site != NULL, FALSE);
+
+  if (site->name == NULL || *g_strstrip (g_strdup (site->name)) == '\0')
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT, _("The unit name is required."));
+      return FALSE;
+    }
+
+  if (!wt_uscc_validate (site->uscc ? site->uscc : "", error))
+    return FALSE;
+
+  if (site->phone != NULL)
+    {
+      for (const char *p = site->phone; *p; p++)
+        if (!g_ascii_isdigit (*p) && !strchr (" +-()", *p))
+          {
+            g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT,
+                         _("The phone number “%s” may only contain digits, spaces and + - ( )."),
+                         site->phone);
+            return FALSE;
+          }
+    }
+
+  if (site->device_slot == '\0' || strchr (WT_CODE_ALPHABET, site->device_slot) == NULL)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT,
+                   _("The device letter must be one of 0–9 or A–Z without I and O."));
+      return FALSE;
+    }
+
+  if (site->device_name == NULL || site->device_name[0] == '\0')
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT, _("The device name is required."));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+WtSite *
+wt_ledger_dup_site (WtLedger  *self,
+                    GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(WtSite) site = NULL;
+  int rc;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), NULL);
+
+  g_mutex_lock (&self->lock);
+
+  stmt = prepare (self,
+                  "SELECT s.site_id, s.name, s.uscc, s.contact, s.phone, s.address, s.facility,"
+                  "       s.code_split, d.device_id, d.name, d.slot, hex (d.public_key)"
+                  "  FROM site s JOIN device d ON d.is_local = 1 WHERE s.id = 1",
+                  error);
+  if (stmt == NULL)
+    goto out;
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_NO_SITE,
+                   _("This ledger has no site yet. Set up the site first."));
+      goto out;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      db_error (self, error, "reading the site");
+      goto out;
+    }
+
+  site = wt_site_new ();
+#define TAKE(field, col) G_STMT_START { g_free (site->field); site->field = column_dup (stmt, col); } G_STMT_END
+  TAKE (site_id, 0);
+  TAKE (name, 1);
+  TAKE (uscc, 2);
+  TAKE (contact, 3);
+  TAKE (phone, 4);
+  TAKE (address, 5);
+  TAKE (facility, 6);
+  TAKE (device_id, 8);
+  TAKE (device_name, 9);
+  TAKE (public_key, 11);
+#undef TAKE
+  wt_code_split_parse ((const char *) sqlite3_column_text (stmt, 7), &site->split, NULL);
+  site->device_slot = ((const char *) sqlite3_column_text (stmt, 10))[0];
+
+out:
+  g_mutex_unlock (&self->lock);
+  return g_steal_pointer (&site);
+}
+
+gboolean
+wt_ledger_init_site (WtLedger      *self,
+                     const WtSite  *site,
+                     GError       **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *uscc = NULL;
+  g_autofree char *split = NULL;
+  g_autofree char *device_id = NULL;
+  guint8 pk[crypto_sign_PUBLICKEYBYTES];
+  guint8 sk[crypto_sign_SECRETKEYBYTES];
+  char slot[2] = { 0 };
+  gint64 now;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (site != NULL, FALSE);
+
+  if (!wt_site_validate (site, error))
+    return FALSE;
+
+  g_mutex_lock (&self->lock);
+
+  if (self->site_id != NULL)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_SITE_EXISTS,
+                   _("This ledger already belongs to a site; a ledger is set up only once."));
+      goto out;
+    }
+
+  uscc = g_ascii_strup (site->uscc, -1);
+  g_strstrip (uscc);
+  split = wt_code_split_to_string (&site->split);
+  now = now_ms (self);
+  device_id = uuid_v7 (now);
+  slot[0] = site->device_slot;
+
+  /* The key file is written before the transaction commits: a crash in
+   * between leaves a stray key and no site, and set-up simply runs again. */
+  crypto_sign_keypair (pk, sk);
+  if (!write_key (self, sk, error))
+    goto out;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    goto out;
+
+  stmt = prepare (self,
+                  "INSERT INTO site VALUES (1, ?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8)",
+                  error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, uscc, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, g_strstrip (g_strdup (site->name)), -1, g_free);
+  sqlite3_bind_text (stmt, 3, site->contact ? site->contact : "", -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, site->phone ? site->phone : "", -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 5, site->address ? site->address : "", -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 6, site->facility ? site->facility : "", -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 7, split, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 8, now);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      db_error (self, error, "saving the site");
+      goto fail;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  stmt = prepare (self, "INSERT INTO device VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, uscc, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, site->device_name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, slot, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_blob (stmt, 5, pk, sizeof pk, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 6, now);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      db_error (self, error, "saving the device");
+      goto fail;
+    }
+
+  if (!exec (self, "COMMIT", error))
+    goto fail;
+
+  self->site_id = g_steal_pointer (&uscc);
+  self->device_id = g_steal_pointer (&device_id);
+  self->device_name = g_strdup (site->device_name);
+  self->slot = site->device_slot;
+  self->split = site->split;
+  memcpy (self->secret_key, sk, sizeof sk);
+  self->have_key = TRUE;
+  ok = TRUE;
+  goto out;
+
+fail:
+  rollback (self);
+  g_unlink (self->key_path);
+
+out:
+  sodium_memzero (sk, sizeof sk);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* ---- Appending events ------------------------------------------------------- */
+
+/* Hashes an event: SHA-256 over the previous hash and every field, each
+ * field length-prefixed so no two different events share an encoding. */
+static void
+event_hash (const guint8 *prev_hash,
+            const char   *event_id,
+            const char   *device_id,
+            gint64        device_seq,
+            const char   *site_id,
+            const char   *container,
+            const char   *kind,
+            const char   *actor,
+            gint64        wall_ms,
+            gint64        hlc,
+            const char   *payload,
+            guint8       *out_hash)
+{
+  crypto_hash_sha256_state st;
+  const char *fields[7] = { event_id, device_id, site_id, container, kind, actor, payload };
+  char num[64];
+
+  crypto_hash_sha256_init (&st);
+  crypto_hash_sha256_update (&st, (const guint8 *) "wastetag-event-v1", 17);
+  crypto_hash_sha256_update (&st, prev_hash, 32);
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      gsize len = strlen (fields[i]);
+      int n = g_snprintf (num, sizeof num, "%" G_GSIZE_FORMAT ":", len);
+
+      crypto_hash_sha256_update (&st, (const guint8 *) num, n);
+      crypto_hash_sha256_update (&st, (const guint8 *) fields[i], len);
+    }
+
+  {
+    int n = g_snprintf (num, sizeof num, "%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+                        device_seq, wall_ms, hlc);
+    crypto_hash_sha256_update (&st, (const guint8 *) num, n);
+  }
+
+  crypto_hash_sha256_final (&st, out_hash);
+}
+
+typedef struct
+{
+  gint64  seq;
+  guint8  hash[32];
+  gint64  hlc;
+  sqlite3_stmt *insert;
+} Appender;
+
+/* Must be called inside a write transaction with the lock held. */
+static gboolean
+appender_begin (WtLedger  *self,
+                Appender  *app,
+                GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  memset (app, 0, sizeof *app);
+
+  if (!self->have_key && !load_key (self, error))
+    return FALSE;
+
+  stmt = prepare (self, "SELECT last_seq, last_hash FROM chain_head WHERE device_id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, self->device_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      app->seq = sqlite3_column_int64 (stmt, 0);
+      if (sqlite3_column_bytes (stmt, 1) == 32)
+        memcpy (app->hash, sqlite3_column_blob (stmt, 1), 32);
+    }
+  else if (rc != SQLITE_DONE)
+    return db_error (self, error, "reading the chain");
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  stmt = prepare (self, "SELECT max_hlc FROM clock WHERE id = 1", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    app->hlc = sqlite3_column_int64 (stmt, 0);
+
+  app->insert = prepare (self,
+                         "INSERT INTO event (event_id, device_id, device_seq, site_id, container_code,"
+                         "  kind, prev_custody, actor, wall_ms, hlc, payload, prev_hash, hash, sig)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                         error);
+  return app->insert != NULL;
+}
+
+static gboolean
+uuid_to_bytes (const char *text,
+               guint8     *out)
+{
+  size_t bin_len = 0;
+
+  return sodium_hex2bin (out, 16, text, strlen (text), "-", &bin_len, NULL) == 0 && bin_len == 16;
+}
+
+/* Appends one event. @out_event_id receives the new id's 16 bytes. */
+static gboolean
+appender_add (WtLedger     *self,
+              Appender     *app,
+              const char   *container,
+              const char   *kind,
+              const guint8 *prev_custody,
+              const char   *payload,
+              guint8       *out_event_id,
+              GError      **error)
+{
+  g_autofree char *event_id = NULL;
+  const char *actor = g_get_user_name ();
+  guint8 hash[32];
+  guint8 sig[crypto_sign_BYTES];
+  guint8 id_bytes[16];
+  gint64 wall = now_ms (self);
+  gint64 hlc;
+
+  /* Hybrid logical clock: never goes backwards, stays near wall time. */
+  hlc = MAX (app->hlc + 1, wall << 16);
+  event_id = uuid_v7 (wall);
+  uuid_to_bytes (event_id, id_bytes);
+
+  event_hash (app->hash, event_id, self->device_id, app->seq + 1, self->site_id,
+              container, kind, actor, wall, hlc, payload, hash);
+  crypto_sign_detached (sig, NULL, hash, sizeof hash, self->secret_key);
+
+  sqlite3_reset (app->insert);
+  sqlite3_bind_blob (app->insert, 1, id_bytes, 16, SQLITE_TRANSIENT);
+  sqlite3_bind_text (app->insert, 2, self->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (app->insert, 3, app->seq + 1);
+  sqlite3_bind_text (app->insert, 4, self->site_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (app->insert, 5, container, -1, SQLITE_STATIC);
+  sqlite3_bind_text (app->insert, 6, kind, -1, SQLITE_STATIC);
+  if (prev_custody)
+    sqlite3_bind_blob (app->insert, 7, prev_custody, 16, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (app->insert, 7);
+  sqlite3_bind_text (app->insert, 8, actor, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (app->insert, 9, wall);
+  sqlite3_bind_int64 (app->insert, 10, hlc);
+  sqlite3_bind_text (app->insert, 11, payload, -1, SQLITE_STATIC);
+  sqlite3_bind_blob (app->insert, 12, app->hash, 32, SQLITE_TRANSIENT);
+  sqlite3_bind_blob (app->insert, 13, hash, 32, SQLITE_TRANSIENT);
+  sqlite3_bind_blob (app->insert, 14, sig, sizeof sig, SQLITE_TRANSIENT);
+
+  if (sqlite3_step (app->insert) != SQLITE_DONE)
+    return db_error (self, error, "appending an event");
+
+  app->seq++;
+  app->hlc = hlc;
+  memcpy (app->hash, hash, 32);
+  if (out_event_id)
+    memcpy (out_event_id, id_bytes, 16);
+
+  return TRUE;
+}
+
+static gboolean
+appender_finish (WtLedger  *self,
+                 Appender  *app,
+                 GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_clear_pointer (&app->insert, sqlite3_finalize);
+
+  stmt = prepare (self,
+                  "INSERT INTO chain_head VALUES (?1, ?2, ?3)"
+                  " ON CONFLICT (device_id) DO UPDATE SET last_seq = ?2, last_hash = ?3",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, self->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, app->seq);
+  sqlite3_bind_blob (stmt, 3, app->hash, 32, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (self, error, "updating the chain");
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  stmt = prepare (self, "UPDATE clock SET max_hlc = max (max_hlc, ?1) WHERE id = 1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, app->hlc);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (self, error, "updating the clock");
+
+  return TRUE;
+}
+
+static void
+appender_clear (Appender *app)
+{
+  g_clear_pointer (&app->insert, sqlite3_finalize);
+}
+
+static gboolean
+require_site (WtLedger  *self,
+              GError   **error)
+{
+  if (self->site_id == NULL)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_NO_SITE,
+                   _("This ledger has no site yet. Set up the site first."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- Canonical JSON -------------------------------------------------------- */
+
+static JsonNode *
+content_to_json (const WtLabelContent *c)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *hz = wt_hazard_to_string (c->hazards);
+
+  /* Keys in byte order, so the text is canonical. */
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "category");
+  json_builder_add_string_value (b, c->category);
+  json_builder_set_member_name (b, "common_name");
+  json_builder_add_string_value (b, c->common_name);
+  json_builder_set_member_name (b, "contact");
+  json_builder_add_string_value (b, c->contact);
+  json_builder_set_member_name (b, "container_type");
+  json_builder_add_string_value (b, c->container_type);
+  json_builder_set_member_name (b, "date");
+  json_builder_add_string_value (b, c->date);
+  json_builder_set_member_name (b, "form");
+  json_builder_add_string_value (b, c->form);
+  json_builder_set_member_name (b, "harmful_components");
+  json_builder_add_string_value (b, c->harmful_components);
+  json_builder_set_member_name (b, "hazards");
+  json_builder_add_string_value (b, hz);
+  json_builder_set_member_name (b, "main_components");
+  json_builder_add_string_value (b, c->main_components);
+  json_builder_set_member_name (b, "notes");
+  json_builder_add_string_value (b, c->notes);
+  json_builder_set_member_name (b, "precautions");
+  json_builder_add_string_value (b, c->precautions);
+  json_builder_set_member_name (b, "producer");
+  json_builder_add_string_value (b, c->producer);
+  json_builder_set_member_name (b, "volume_l");
+  json_builder_add_double_value (b, c->volume_l);
+  json_builder_set_member_name (b, "waste_code");
+  json_builder_add_string_value (b, c->waste_code);
+  json_builder_set_member_name (b, "waste_name");
+  json_builder_add_string_value (b, c->waste_name);
+  json_builder_set_member_name (b, "weight");
+  json_builder_add_string_value (b, c->weight);
+  json_builder_end_object (b);
+
+  return json_builder_get_root (b);
+}
+
+static WtLabelContent *
+content_from_json (JsonObject *o)
+{
+  WtLabelContent *c = wt_label_content_new ();
+  struct { const char *key; char **field; } map[] = {
+    { "category", &c->category },
+    { "common_name", &c->common_name },
+    { "contact", &c->contact },
+    { "container_type", &c->container_type },
+    { "date", &c->date },
+    { "form", &c->form },
+    { "harmful_components", &c->harmful_components },
+    { "main_components", &c->main_components },
+    { "notes", &c->notes },
+    { "precautions", &c->precautions },
+    { "producer", &c->producer },
+    { "waste_code", &c->waste_code },
+    { "waste_name", &c->waste_name },
+    { "weight", &c->weight },
+  };
+
+  if (o == NULL)
+    return c;
+
+  for (guint i = 0; i < G_N_ELEMENTS (map); i++)
+    wt_label_content_set (c, map[i].field, json_object_get_string_member_with_default (o, map[i].key, ""));
+  wt_hazard_parse (json_object_get_string_member_with_default (o, "hazards", ""), &c->hazards);
+  c->volume_l = json_object_get_double_member_with_default (o, "volume_l", 0);
+
+  return c;
+}
+
+static char *
+json_text (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+
+  json_generator_set_root (gen, node);
+  return json_generator_to_data (gen, NULL);
+}
+
+static char *
+reason_payload (const char *reason,
+                gint64      reprint)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "reason");
+  json_builder_add_string_value (b, reason);
+  if (reprint > 0)
+    {
+      json_builder_set_member_name (b, "reprint");
+      json_builder_add_int_value (b, reprint);
+    }
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+
+  return json_text (node);
+}
+
+/* ---- Print jobs ------------------------------------------------------------- */
+
+void
+wt_print_job_free (WtPrintJob *job)
+{
+  if (job == NULL)
+    return;
+  g_free (job->waste_code);
+  g_strfreev (job->codes);
+  g_strfreev (job->payloads);
+  g_free (job);
+}
+
+static const WtWaste *
+lookup_waste (const char  *code,
+              GError     **error)
+{
+  const WtWaste *w;
+
+  w = wt_catalogue_lookup (wt_catalogue_get (WT_CATALOGUE_HW_2021), code);
+  if (w == NULL && strchr (code, ' ') != NULL)
+    w = wt_catalogue_lookup (wt_catalogue_get (WT_CATALOGUE_EWC), code);
+
+  if (w == NULL)
+    g_set_error (error, WT_ERROR, WT_ERROR_UNKNOWN_WASTE,
+                 _("“%s” is not a waste code of the National Catalogue of Hazardous Wastes (2021) or of the List of Waste. Search the catalogue for the right code."),
+                 code);
+  return w;
+}
+
+WtPrintJob *
+wt_ledger_reserve (WtLedger              *self,
+                   const WtLabelContent  *content,
+                   guint                  n_containers,
+                   GError               **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(WtPrintJob) job = NULL;
+  g_autofree char *day = NULL;
+  g_autofree char *digits = NULL;
+  const WtWaste *waste;
+  char slot[2] = { 0 };
+  gint64 first = 0;
+  guint capacity;
+  WtPrintJob *ret = NULL;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (content != NULL, NULL);
+
+  if (n_containers < 1 || n_containers > MAX_BATCH)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT,
+                   _("The number of containers must be between 1 and 10,000; %u was asked for."),
+                   n_containers);
+      return NULL;
+    }
+
+  waste = lookup_waste (content->waste_code, error);
+  if (waste == NULL)
+    return NULL;
+
+  g_mutex_lock (&self->lock);
+
+  if (!require_site (self, error))
+    goto out;
+
+  day = content->date[0] ? g_strdup (content->date) : today (self);
+  if (!valid_date (day))
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT,
+                   _("The date “%s” is not a valid date; write it as YYYY-MM-DD."), day);
+      goto out;
+    }
+
+  slot[0] = self->slot;
+  capacity = wt_code_capacity (&self->split);
+
+  {
+    GString *s = g_string_new (NULL);
+
+    for (const char *p = waste->code; *p; p++)
+      if (g_ascii_isdigit (*p))
+        g_string_append_c (s, *p);
+    digits = g_string_free (s, FALSE);
+  }
+
+  /* The counter moves forward in a transaction of its own: once these
+   * codes are handed out, no later job gets them, whatever happens next. */
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    goto out;
+
+  stmt = prepare (self, "SELECT next FROM code_counter WHERE slot = ?1 AND waste = ?2 AND day = ?3", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, slot, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, digits, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, day, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    first = sqlite3_column_int64 (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (first + n_containers > capacity)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_CAPACITY,
+                   _("This device can number %u containers of waste %s dated %s, and %u of them are left; %u were asked for. Print the rest on another day or another device, or use a longer sequence in the site’s code settings."),
+                   capacity, waste->code, day, (guint) (capacity - MIN (first, capacity)), n_containers);
+      goto fail;
+    }
+
+  stmt = prepare (self,
+                  "INSERT INTO code_counter VALUES (?1, ?2, ?3, ?4)"
+                  " ON CONFLICT (slot, waste, day) DO UPDATE SET next = ?4",
+                  error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, slot, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, digits, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, day, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, first + n_containers);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      db_error (self, error, "reserving codes");
+      goto fail;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  stmt = prepare (self,
+                  "INSERT INTO print_job (created_ms, waste_code, day, slot, first_counter, n, status)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'reserved')",
+                  error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, now_ms (self));
+  sqlite3_bind_text (stmt, 2, waste->code, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, day, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, slot, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, first);
+  sqlite3_bind_int (stmt, 6, n_containers);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      db_error (self, error, "reserving codes");
+      goto fail;
+    }
+
+  if (!exec (self, "COMMIT", error))
+    goto fail;
+
+  job = g_new0 (WtPrintJob, 1);
+  job->id = sqlite3_last_insert_rowid (self->db);
+  job->waste_code = g_strdup (waste->code);
+  job->n_containers = n_containers;
+  job->codes = g_new0 (char *, n_containers + 1);
+  job->payloads = g_new0 (char *, n_containers + 1);
+
+  for (guint i = 0; i < n_containers; i++)
+    {
+      WtPayload p = { 0 };
+
+      job->codes[i] = wt_code_build (&self->split, self->site_id, waste->code, day,
+                                     self->slot, first + i);
+      p.version = WT_PAYLOAD_VERSION;
+      p.container_code = job->codes[i];
+      p.waste_code = (char *) waste->code;
+      p.hazards = content->hazards;
+      p.date = day;
+      job->payloads[i] = wt_payload_encode (&p);
+    }
+
+  ret = g_steal_pointer (&job);
+  goto out;
+
+fail:
+  rollback (self);
+
+out:
+  g_mutex_unlock (&self->lock);
+  return ret;
+}
+
+static gboolean
+set_job_status (WtLedger    *self,
+                gint64       job_id,
+                const char  *status,
+                const char  *reason,
+                GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (self, "UPDATE print_job SET status = ?2, reason = ?3 WHERE id = ?1 AND status = 'reserved'", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, job_id);
+  sqlite3_bind_text (stmt, 2, status, -1, SQLITE_STATIC);
+  if (reason)
+    sqlite3_bind_text (stmt, 3, reason, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (self, error, "updating the print job");
+  if (sqlite3_changes (self->db) != 1)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_STATE,
+                   _("This print job was already registered or cancelled."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+wt_ledger_commit_job (WtLedger              *self,
+                      WtPrintJob            *job,
+                      const WtLabelContent  *content,
+                      const WtLabelOptions  *options,
+                      double                 weight_kg,
+                      GError               **error)
+{
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_autoptr(JsonNode) content_node = NULL;
+  g_autofree char *label_json = NULL;
+  g_autofree char *event_json = NULL;
+  Appender app = { 0 };
+  const WtWaste *waste;
+  gint64 wall;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (job != NULL && content != NULL && options != NULL, FALSE);
+
+  if (isnan (weight_kg) || isinf (weight_kg))
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT, _("The weight is not a number."));
+      return FALSE;
+    }
+
+  waste = lookup_waste (job->waste_code, error);
+  if (waste == NULL)
+    return FALSE;
+
+  content_node = content_to_json (content);
+
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    g_autoptr(JsonNode) node = NULL;
+
+    /* What the container's label says and how it was printed, so a reprint
+     * comes out the same. Keys in byte order. */
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "content");
+    json_builder_add_value (b, json_node_copy (content_node));
+    json_builder_set_member_name (b, "copies");
+    json_builder_add_int_value (b, wt_label_copies_for_volume (content->volume_l));
+    json_builder_set_member_name (b, "ecc");
+    json_builder_add_string_value (b, wt_ecc_to_string (options->ecc));
+    json_builder_set_member_name (b, "job");
+    json_builder_add_int_value (b, job->id);
+    json_builder_set_member_name (b, "size_mm");
+    json_builder_add_int_value (b, options->size_mm);
+    json_builder_set_member_name (b, "weight_kg");
+    if (weight_kg >= 0)
+      json_builder_add_double_value (b, weight_kg);
+    else
+      json_builder_add_null_value (b);
+    json_builder_end_object (b);
+    node = json_builder_get_root (b);
+    event_json = json_text (node);
+    label_json = g_strdup (event_json);
+  }
+
+  g_mutex_lock (&self->lock);
+
+  if (!require_site (self, error))
+    goto out;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    goto out;
+
+  if (!set_job_status (self, job->id, "registered", NULL, error))
+    goto fail;
+
+  if (!appender_begin (self, &app, error))
+    goto fail;
+
+  insert = prepare (self,
+                    "INSERT INTO container (code, waste_code, waste_name, common_name, hazards,"
+                    "  weight_kg, state, reprints, labelled_ms, day, job_id, label, last_event)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'labelled', 0, ?7, ?8, ?9, ?10, ?11)",
+                    error);
+  if (insert == NULL)
+    goto fail;
+
+  wall = now_ms (self);
+  for (guint i = 0; i < job->n_containers; i++)
+    {
+      guint8 event_id[16];
+
+      if (!appender_add (self, &app, job->codes[i], "labelled", NULL, event_json, event_id, error))
+        goto fail;
+
+      sqlite3_reset (insert);
+      sqlite3_bind_text (insert, 1, job->codes[i], -1, SQLITE_STATIC);
+      sqlite3_bind_text (insert, 2, waste->code, -1, SQLITE_STATIC);
+      sqlite3_bind_text (insert, 3, content->waste_name[0] ? content->waste_name : waste->description, -1, SQLITE_STATIC);
+      sqlite3_bind_text (insert, 4, content->common_name, -1, SQLITE_STATIC);
+      sqlite3_bind_int (insert, 5, content->hazards);
+      if (weight_kg >= 0)
+        sqlite3_bind_double (insert, 6, weight_kg);
+      else
+        sqlite3_bind_null (insert, 6);
+      sqlite3_bind_int64 (insert, 7, wall);
+      sqlite3_bind_text (insert, 8, content->date, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (insert, 9, job->id);
+      sqlite3_bind_text (insert, 10, label_json, -1, SQLITE_STATIC);
+      sqlite3_bind_blob (insert, 11, event_id, 16, SQLITE_TRANSIENT);
+      if (sqlite3_step (insert) != SQLITE_DONE)
+        {
+          if ((sqlite3_extended_errcode (self->db) & 0xff) == SQLITE_CONSTRAINT)
+            g_set_error (error, WT_ERROR, WT_ERROR_STATE,
+                         _("The container code %s is already registered; nothing was recorded."),
+                         job->codes[i]);
+          else
+            db_error (self, error, "registering a container");
+          goto fail;
+        }
+    }
+
+  if (!appender_finish (self, &app, error))
+    goto fail;
+
+  if (!exec (self, "COMMIT", error))
+    goto fail;
+
+  ok = TRUE;
+  goto out;
+
+fail:
+  appender_clear (&app);
+  g_clear_pointer (&insert, sqlite3_finalize);
+  rollback (self);
+
+out:
+  appender_clear (&app);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+gboolean
+wt_ledger_abandon_job (WtLedger    *self,
+                       WtPrintJob  *job,
+                       const char  *reason,
+                       GError     **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (job != NULL, FALSE);
+
+  g_mutex_lock (&self->lock);
+  ok = set_job_status (self, job->id, "abandoned", reason ? reason : "", error);
+  g_mutex_unlock (&self->lock);
+
+  return ok;
+}
+
+/* ---- Containers ------------------------------------------------------------- */
+
+const char *
+wt_container_state_to_string (WtContainerState state)
+{
+  switch (state)
+    {
+    case WT_CONTAINER_LABELLED:
+      return _("Labelled");
+    case WT_CONTAINER_VOIDED:
+      return _("Voided");
+    default:
+      return "";
+    }
+}
+
+void
+wt_container_free (WtContainer *container)
+{
+  if (container == NULL)
+    return;
+  g_free (container->code);
+  g_free (container->waste_code);
+  g_free (container->waste_name);
+  g_free (container->common_name);
+  g_free (container->date);
+  g_free (container->void_reason);
+  g_clear_pointer (&container->content, wt_label_content_free);
+  g_free (container);
+}
+
+#define CONTAINER_COLUMNS \
+  "code, waste_code, waste_name, common_name, hazards, weight_kg, state, reprints," \
+  " labelled_ms, day, void_reason, label"
+
+static WtContainer *
+container_from_row (sqlite3_stmt *stmt)
+{
+  WtContainer *c = g_new0 (WtContainer, 1);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  const char *label = (const char *) sqlite3_column_text (stmt, 11);
+
+  c->code = column_dup (stmt, 0);
+  c->waste_code = column_dup (stmt, 1);
+  c->waste_name = column_dup (stmt, 2);
+  c->common_name = column_dup (stmt, 3);
+  c->hazards = sqlite3_column_int (stmt, 4);
+  c->weight_kg = sqlite3_column_type (stmt, 5) == SQLITE_NULL ? -1 : sqlite3_column_double (stmt, 5);
+  c->state = g_strcmp0 ((const char *) sqlite3_column_text (stmt, 6), "voided") == 0
+    ? WT_CONTAINER_VOIDED : WT_CONTAINER_LABELLED;
+  c->reprints = sqlite3_column_int (stmt, 7);
+  c->labelled_ms = sqlite3_column_int64 (stmt, 8);
+  c->date = column_dup (stmt, 9);
+  c->void_reason = sqlite3_column_type (stmt, 10) == SQLITE_NULL ? NULL : column_dup (stmt, 10);
+  c->size_mm = 100;
+  c->ecc = WT_ECC_Q;
+
+  if (label && json_parser_load_from_data (parser, label, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+      JsonNode *content = json_object_get_member (o, "content");
+
+      c->content = content_from_json (content && JSON_NODE_HOLDS_OBJECT (content)
+                                      ? json_node_get_object (content) : NULL);
+      c->size_mm = json_object_get_int_member_with_default (o, "size_mm", 100);
+      wt_ecc_parse (json_object_get_string_member_with_default (o, "ecc", "Q"), &c->ecc);
+    }
+  else
+    c->content = wt_label_content_new ();
+
+  return c;
+}
+
+WtContainer *
+wt_ledger_get_container (WtLedger    *self,
+                         const char  *code,
+                         GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  WtContainer *ret = NULL;
+  int rc;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (code != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+
+  stmt = prepare (self, "SELECT " CONTAINER_COLUMNS " FROM container WHERE code = ?1", error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    ret = container_from_row (stmt);
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, WT_ERROR, WT_ERROR_NOT_FOUND,
+                 _("No container with the code %s is registered in this ledger."), code);
+  else
+    db_error (self, error, "reading a container");
+
+out:
+  g_mutex_unlock (&self->lock);
+  return ret;
+}
+
+GPtrArray *
+wt_ledger_list_containers (WtLedger  *self,
+                           guint      offset,
+                           guint      limit,
+                           GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) ret = NULL;
+  GPtrArray *result = NULL;
+  int rc;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), NULL);
+
+  g_mutex_lock (&self->lock);
+
+  stmt = prepare (self,
+                  "SELECT " CONTAINER_COLUMNS " FROM container"
+                  " ORDER BY labelled_ms DESC, code DESC LIMIT ?1 OFFSET ?2",
+                  error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int64 (stmt, 1, limit == 0 ? -1 : (gint64) limit);
+  sqlite3_bind_int64 (stmt, 2, offset);
+
+  ret = g_ptr_array_new_with_free_func ((GDestroyNotify) wt_container_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (ret, container_from_row (stmt));
+
+  if (rc != SQLITE_DONE)
+    {
+      db_error (self, error, "listing containers");
+      goto out;
+    }
+
+  result = g_steal_pointer (&ret);
+
+out:
+  g_mutex_unlock (&self->lock);
+  return result;
+}
+
+static gint64
+count_rows (WtLedger   *self,
+            const char *sql)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 n = -1;
+
+  g_mutex_lock (&self->lock);
+  stmt = prepare (self, sql, NULL);
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  g_mutex_unlock (&self->lock);
+
+  return n;
+}
+
+gint64
+wt_ledger_count_containers (WtLedger *self)
+{
+  g_return_val_if_fail (WT_IS_LEDGER (self), -1);
+
+  return count_rows (self, "SELECT count(*) FROM container");
+}
+
+gint64
+wt_ledger_count_events (WtLedger *self)
+{
+  g_return_val_if_fail (WT_IS_LEDGER (self), -1);
+
+  return count_rows (self, "SELECT count(*) FROM event");
+}
+
+/* Reads a container's state and last event for an action on it. Lock held. */
+static gboolean
+container_for_action (WtLedger    *self,
+                      const char  *code,
+                      char       **out_state,
+                      gint        *out_reprints,
+                      guint8      *out_last_event,
+                      GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self, "SELECT state, reprints, last_event FROM container WHERE code = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_NOT_FOUND,
+                   _("No container with the code %s is registered in this ledger."), code);
+      return FALSE;
+    }
+  if (rc != SQLITE_ROW)
+    return db_error (self, error, "reading a container");
+
+  *out_state = column_dup (stmt, 0);
+  *out_reprints = sqlite3_column_int (stmt, 1);
+  if (sqlite3_column_bytes (stmt, 2) == 16)
+    memcpy (out_last_event, sqlite3_column_blob (stmt, 2), 16);
+  return TRUE;
+}
+
+static gboolean
+check_reason (const char  *reason,
+              GError     **error)
+{
+  g_autofree char *r = g_strstrip (g_strdup (reason ? reason : ""));
+
+  if (*r == '\0')
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT, _("Give a reason; it is kept in the ledger."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+wt_ledger_relabel (WtLedger    *self,
+                   const char  *code,
+                   const char  *reason,
+                   guint       *out_reprint,
+                   GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(WtContainer) container = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *payload = NULL;
+  Appender app = { 0 };
+  guint8 last[16] = { 0 };
+  guint8 event_id[16];
+  gint reprints = 0;
+  char *ret = NULL;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (code != NULL, NULL);
+
+  if (!check_reason (reason, error))
+    return NULL;
+
+  container = wt_ledger_get_container (self, code, error);
+  if (container == NULL)
+    return NULL;
+
+  g_mutex_lock (&self->lock);
+
+  if (!require_site (self, error))
+    goto out;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    goto out;
+
+  if (!container_for_action (self, code, &state, &reprints, last, error))
+    goto fail;
+
+  if (g_strcmp0 (state, "voided") == 0)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_STATE,
+                   _("The label of %s was voided, so it cannot be reprinted. Print a new label for the container instead."),
+                   code);
+      goto fail;
+    }
+
+  payload = reason_payload (reason, reprints + 1);
+
+  if (!appender_begin (self, &app, error) ||
+      !appender_add (self, &app, code, "relabelled", last, payload, event_id, error) ||
+      !appender_finish (self, &app, error))
+    goto fail;
+
+  stmt = prepare (self, "UPDATE container SET reprints = reprints + 1, last_event = ?2 WHERE code = ?1", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 2, event_id, 16, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      db_error (self, error, "recording the reprint");
+      goto fail;
+    }
+
+  if (!exec (self, "COMMIT", error))
+    goto fail;
+
+  {
+    WtPayload p = { 0 };
+
+    p.version = WT_PAYLOAD_VERSION;
+    p.container_code = container->code;
+    p.waste_code = container->waste_code;
+    p.hazards = container->hazards;
+    p.date = container->date;
+    p.reprint = reprints + 1;
+    ret = wt_payload_encode (&p);
+  }
+  if (out_reprint)
+    *out_reprint = reprints + 1;
+  goto out;
+
+fail:
+  rollback (self);
+
+out:
+  appender_clear (&app);
+  g_mutex_unlock (&self->lock);
+  return ret;
+}
+
+gboolean
+wt_ledger_void (WtLedger    *self,
+                const char  *code,
+                const char  *reason,
+                GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *payload = NULL;
+  g_autofree char *trimmed = NULL;
+  Appender app = { 0 };
+  guint8 last[16] = { 0 };
+  guint8 event_id[16];
+  gint reprints = 0;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (code != NULL, FALSE);
+
+  if (!check_reason (reason, error))
+    return FALSE;
+
+  trimmed = g_strstrip (g_strdup (reason));
+
+  g_mutex_lock (&self->lock);
+
+  if (!require_site (self, error))
+    goto out;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    goto out;
+
+  if (!container_for_action (self, code, &state, &reprints, last, error))
+    goto fail;
+
+  if (g_strcmp0 (state, "voided") == 0)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_STATE,
+                   _("The label of %s is already voided."), code);
+      goto fail;
+    }
+
+  payload = reason_payload (trimmed, 0);
+
+  if (!appender_begin (self, &app, error) ||
+      !appender_add (self, &app, code, "voided", last, payload, event_id, error) ||
+      !appender_finish (self, &app, error))
+    goto fail;
+
+  stmt = prepare (self, "UPDATE container SET state = 'voided', void_reason = ?2, last_event = ?3 WHERE code = ?1", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, trimmed, -1, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 3, event_id, 16, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      db_error (self, error, "voiding the label");
+      goto fail;
+    }
+
+  if (!exec (self, "COMMIT", error))
+    goto fail;
+
+  ok = TRUE;
+  goto out;
+
+fail:
+  rollback (self);
+
+out:
+  appender_clear (&app);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* ---- Events ------------------------------------------------------------------ */
+
+void
+wt_event_free (WtEvent *event)
+{
+  if (event == NULL)
+    return;
+  g_free (event->event_id);
+  g_free (event->device_id);
+  g_free (event->site_id);
+  g_free (event->container_code);
+  g_free (event->kind);
+  g_free (event->actor);
+  g_free (event->payload);
+  g_free (event);
+}
+
+static char *
+uuid_text (const guint8 *b)
+{
+  return g_strdup_printf ("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                          b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                          b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+GPtrArray *
+wt_ledger_container_events (WtLedger    *self,
+                            const char  *code,
+                            GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  GPtrArray *ret = NULL;
+  int rc;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (code != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+
+  stmt = prepare (self,
+                  "SELECT event_id, device_id, device_seq, site_id, container_code, kind, actor,"
+                  "       wall_ms, hlc, payload"
+                  "  FROM event WHERE container_code = ?1 ORDER BY hlc, id",
+                  error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
+
+  events = g_ptr_array_new_with_free_func ((GDestroyNotify) wt_event_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      WtEvent *e = g_new0 (WtEvent, 1);
+
+      e->event_id = sqlite3_column_bytes (stmt, 0) == 16
+        ? uuid_text (sqlite3_column_blob (stmt, 0)) : g_strdup ("");
+      e->device_id = column_dup (stmt, 1);
+      e->device_seq = sqlite3_column_int64 (stmt, 2);
+      e->site_id = column_dup (stmt, 3);
+      e->container_code = column_dup (stmt, 4);
+      e->kind = column_dup (stmt, 5);
+      e->actor = column_dup (stmt, 6);
+      e->wall_ms = sqlite3_column_int64 (stmt, 7);
+      e->hlc = sqlite3_column_int64 (stmt, 8);
+      e->payload = column_dup (stmt, 9);
+      g_ptr_array_add (events, e);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      db_error (self, error, "reading events");
+      goto out;
+    }
+
+  ret = g_steal_pointer (&events);
+
+out:
+  g_mutex_unlock (&self->lock);
+  return ret;
+}
+
+static gboolean
+tampered (GError     **error,
+          gint64       row_id,
+          const char  *device,
+          gint64       seq,
+          const char  *why)
+{
+  g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
+               _("The ledger has been tampered with: event #%" G_GINT64_FORMAT " (device %s, sequence %" G_GINT64_FORMAT ") %s."),
+               row_id, device, seq, why);
+  return FALSE;
+}
+
+gboolean
+wt_ledger_verify (WtLedger  *self,
+                  gint64    *out_n_events,
+                  GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(sqlite3_stmt) keys = NULL;
+  g_autoptr(sqlite3_stmt) heads = NULL;
+  g_autoptr(GHashTable) pubkeys = NULL;
+  g_autofree char *device = NULL;
+  guint8 prev[32] = { 0 };
+  gint64 expect_seq = 1;
+  gint64 n = 0;
+  gboolean ok = FALSE;
+  int rc;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
+
+  g_mutex_lock (&self->lock);
+
+  pubkeys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  keys = prepare (self, "SELECT device_id, public_key FROM device", error);
+  if (keys == NULL)
+    goto out;
+  while (sqlite3_step (keys) == SQLITE_ROW)
+    g_hash_table_insert (pubkeys, column_dup (keys, 0),
+                         g_bytes_new (sqlite3_column_blob (keys, 1), sqlite3_column_bytes (keys, 1)));
+
+  /* Reading in (device, seq) order walks each chain from its first link. */
+  stmt = prepare (self,
+                  "SELECT id, event_id, device_id, device_seq, site_id, container_code, kind, actor,"
+                  "       wall_ms, hlc, payload, prev_hash, hash, sig"
+                  "  FROM event ORDER BY device_id, device_seq",
+                  error);
+  if (stmt == NULL)
+    goto out;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 row = sqlite3_column_int64 (stmt, 0);
+      const char *dev = (const char *) sqlite3_column_text (stmt, 2);
+      gint64 seq = sqlite3_column_int64 (stmt, 3);
+      g_autofree char *event_id = NULL;
+      GBytes *pk;
+      guint8 hash[32];
+
+      if (g_strcmp0 (dev, device) != 0)
+        {
+          g_free (device);
+          device = g_strdup (dev);
+          memset (prev, 0, sizeof prev);
+          expect_seq = 1;
+        }
+
+      if (seq != expect_seq)
+        {
+          g_autofree char *why = g_strdup_printf (_("follows a gap: event %" G_GINT64_FORMAT " of this device is missing"), expect_seq);
+          tampered (error, row, dev, seq, why);
+          goto out;
+        }
+
+      if (sqlite3_column_bytes (stmt, 11) != 32 || memcmp (sqlite3_column_blob (stmt, 11), prev, 32) != 0)
+        {
+          tampered (error, row, dev, seq, _("does not link to the event before it (events were removed or reordered)"));
+          goto out;
+        }
+
+      if (sqlite3_column_bytes (stmt, 1) != 16)
+        {
+          tampered (error, row, dev, seq, _("has a damaged id"));
+          goto out;
+        }
+      event_id = uuid_text (sqlite3_column_blob (stmt, 1));
+
+      event_hash (prev, event_id, dev, seq,
+                  (const char *) sqlite3_column_text (stmt, 4),
+                  (const char *) sqlite3_column_text (stmt, 5),
+                  (const char *) sqlite3_column_text (stmt, 6),
+                  (const char *) sqlite3_column_text (stmt, 7),
+                  sqlite3_column_int64 (stmt, 8),
+                  sqlite3_column_int64 (stmt, 9),
+                  (const char *) sqlite3_column_text (stmt, 10),
+                  hash);
+
+      if (sqlite3_column_bytes (stmt, 12) != 32 || memcmp (sqlite3_column_blob (stmt, 12), hash, 32) != 0)
+        {
+          tampered (error, row, dev, seq, _("was altered: its content no longer matches its hash"));
+          goto out;
+        }
+
+      pk = g_hash_table_lookup (pubkeys, dev);
+      if (pk == NULL || g_bytes_get_size (pk) != crypto_sign_PUBLICKEYBYTES ||
+          sqlite3_column_bytes (stmt, 13) != crypto_sign_BYTES ||
+          crypto_sign_verify_detached (sqlite3_column_blob (stmt, 13), hash, sizeof hash,
+                                       g_bytes_get_data (pk, NULL)) != 0)
+        {
+          tampered (error, row, dev, seq, _("is not signed by its device’s key"));
+          goto out;
+        }
+
+      memcpy (prev, hash, 32);
+      expect_seq = seq + 1;
+      n++;
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      db_error (self, error, "verifying");
+      goto out;
+    }
+
+  /* Rows cut off the end of a chain leave the chain head pointing past it. */
+  heads = prepare (self,
+                   "SELECT h.device_id, h.last_seq, h.last_hash,"
+                   "       (SELECT max (device_seq) FROM event e WHERE e.device_id = h.device_id),"
+                   "       (SELECT hash FROM event e WHERE e.device_id = h.device_id"
+                   "          AND e.device_seq = h.last_seq)"
+                   "  FROM chain_head h",
+                   error);
+  if (heads == NULL)
+    goto out;
+  while (sqlite3_step (heads) == SQLITE_ROW)
+    {
+      gint64 last_seq = sqlite3_column_int64 (heads, 1);
+      gint64 max_seq = sqlite3_column_int64 (heads, 3);
+
+      if (max_seq != last_seq || sqlite3_column_bytes (heads, 4) != 32 ||
+          memcmp (sqlite3_column_blob (heads, 2), sqlite3_column_blob (heads, 4), 32) != 0)
+        {
+          g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
+                       _("The ledger has been tampered with: device %s recorded %" G_GINT64_FORMAT " events, but the ledger holds %" G_GINT64_FORMAT " (events were removed)."),
+                       (const char *) sqlite3_column_text (heads, 0), last_seq, max_seq);
+          goto out;
+        }
+    }
+
+  ok = TRUE;
+  if (out_n_events)
+    *out_n_events = n;
+
+out:
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* ---- Demo data ---------------------------------------------------------------- */
+
+gboolean
+wt_ledger_init_demo (WtLedger  *self,
+                     GError   **error)
+{
+  g_autoptr(WtSite) site = wt_site_new ();
+  struct {
+    const char *code;
+    const char *common;
+    const char *form;
+    const char *main;
+    const char *harmful;
+    const char *container;
+    double      volume;
+    double      weight;
+    guint       count;
+  } batches[] = {
+    { "900-249-08", "废机油", "液态", "矿物油", "多环芳烃", "钢桶", 200, 170, 4 },
+    { "900-041-49", "废油抹布与手套", "固态", "棉纱、橡胶", "矿物油", "编织袋", 50, 12.5, 3 },
+    { "336-064-17", "废酸洗液", "液态", "硫酸、水", "镍、铬", "吨桶", 1000, 950, 1 },
+  };
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
+
+  wt_site_fill_demo (site);
+  if (!wt_ledger_init_site (self, site, error))
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (batches); i++)
+    {
+      g_autoptr(WtLabelContent) c = wt_label_content_new ();
+      g_autoptr(WtPrintJob) job = NULL;
+      g_autofree char *contact = g_strdup_printf ("%s %s", site->contact, site->phone);
+      g_autofree char *weight = g_strdup_printf ("%g kg", batches[i].weight);
+      g_autofree char *date = today (self);
+      const WtWaste *w = wt_catalogue_lookup (wt_catalogue_get (WT_CATALOGUE_HW_2021), batches[i].code);
+      WtLabelOptions options;
+
+      g_assert (w != NULL);
+      wt_label_content_set (c, &c->waste_name, w->description);
+      wt_label_content_set (c, &c->common_name, batches[i].common);
+      wt_label_content_set (c, &c->category, w->category);
+      wt_label_content_set (c, &c->waste_code, w->code);
+      wt_label_content_set (c, &c->form, batches[i].form);
+      wt_label_content_set (c, &c->main_components, batches[i].main);
+      wt_label_content_set (c, &c->harmful_components, batches[i].harmful);
+      c->hazards = w->hazards;
+      wt_label_content_set (c, &c->precautions, "远离火源，防止泄漏；佩戴防护手套。");
+      wt_label_content_set (c, &c->producer, site->name);
+      wt_label_content_set (c, &c->contact, contact);
+      wt_label_content_set (c, &c->date, date);
+      wt_label_content_set (c, &c->weight, weight);
+      wt_label_content_set (c, &c->container_type, batches[i].container);
+      c->volume_l = batches[i].volume;
+
+      wt_label_options_init (&options);
+      options.size_mm = wt_label_size_for_volume (c->volume_l);
+
+      job = wt_ledger_reserve (self, c, batches[i].count, error);
+      if (job == NULL)
+        return FALSE;
+      if (!wt_ledger_commit_job (self, job, c, &options, batches[i].weight, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
