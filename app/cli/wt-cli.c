@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -840,6 +841,10 @@ main (int    argc,
       char **argv)
 {
   int i = 1;
+
+  /* A file-size limit must fail the write with EFBIG, so the batch is
+   * cleaned up and reported, rather than kill the process. */
+  signal (SIGXFSZ, SIG_IGN);
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, g_getenv ("WASTETAG_UNINSTALLED") ? BUILD_LOCALEDIR : LOCALEDIR);
