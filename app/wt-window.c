@@ -1,0 +1,406 @@
+/* wt-window.c
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The window owns the ledger. It opens it on a worker thread, then shows the
+ * welcome page until a site exists, and the views after. The views get the
+ * ledger and signal back (toasts, "ledger-changed"); they never call into
+ * the window.
+ */
+#define G_LOG_DOMAIN "wt-window"
+
+#include "config.h"
+
+#include <errno.h>
+
+#include <glib/gi18n.h>
+
+#include "wt-label-view.h"
+#include "wt-ledger-view.h"
+#include "wt-site-window.h"
+#include "wt-window.h"
+#include "wt-worker.h"
+
+struct _WtWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  /* Template Widgets */
+  AdwToastOverlay      *toast_overlay;
+  AdwViewSwitcherTitle *switcher_title;
+  AdwViewSwitcherBar   *switcher_bar;
+  GtkStack             *main_stack;
+  AdwStatusPage        *welcome_page;
+  GtkWidget            *setup_button;
+  GtkWidget            *demo_button;
+  AdwStatusPage        *error_page;
+  AdwViewStack         *view_stack;
+  WtLabelView          *label_view;
+  WtLedgerView         *ledger_view;
+
+  /* Owned References */
+  WtLedger             *ledger;
+  GSettings            *settings;
+  GCancellable         *cancellable;
+
+  gboolean              has_site;
+  gboolean              working;
+};
+
+G_DEFINE_FINAL_TYPE (WtWindow, wt_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+show_page (WtWindow   *self,
+           const char *name)
+{
+  gtk_stack_set_visible_child_name (self->main_stack, name);
+}
+
+static void
+update_switcher_bar_cb (WtWindow *self)
+{
+  gboolean on_views = g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "views") == 0;
+
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, on_views);
+  adw_view_switcher_bar_set_reveal (self->switcher_bar,
+                                    on_views && adw_view_switcher_title_get_title_visible (self->switcher_title));
+}
+
+static void
+add_toast_cb (WtWindow *self,
+              AdwToast *toast)
+{
+  wt_window_add_toast (self, g_object_ref (toast));
+}
+
+static void
+ledger_changed_cb (WtWindow *self)
+{
+  wt_ledger_view_reload (self->ledger_view);
+}
+
+static void
+show_error (WtWindow   *self,
+            const char *heading,
+            const char *body)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- Opening the ledger ----------------------------------------------------- */
+
+typedef struct
+{
+  WtLedger *ledger;
+  gboolean  has_site;
+} Opened;
+
+static void
+opened_free (gpointer pointer)
+{
+  Opened *opened = pointer;
+
+  g_clear_object (&opened->ledger);
+  g_free (opened);
+}
+
+static gpointer
+open_thread (gpointer      data,
+             GCancellable *cancellable,
+             GError      **error)
+{
+  g_autofree char *path = wt_ledger_default_path ();
+  g_autofree char *folder = g_path_get_dirname (path);
+  Opened *opened;
+  WtLedger *ledger;
+
+  if (g_mkdir_with_parents (folder, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("The folder %s cannot be created: %s"), folder, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  ledger = wt_ledger_open (path, error);
+  if (ledger == NULL)
+    return NULL;
+
+  opened = g_new0 (Opened, 1);
+  opened->ledger = ledger;
+  opened->has_site = wt_ledger_has_site (ledger);
+  return opened;
+}
+
+static void
+apply_ledger (WtWindow *self)
+{
+  if (self->has_site)
+    {
+      wt_label_view_set_ledger (self->label_view, self->ledger);
+      wt_ledger_view_set_ledger (self->ledger_view, self->ledger);
+      show_page (self, "views");
+    }
+  else
+    show_page (self, "welcome");
+}
+
+static void
+opened_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  WtWindow *self = WT_WINDOW (object);
+  g_autoptr(GError) error = NULL;
+  Opened *opened;
+
+  opened = wt_worker_run_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (opened == NULL)
+    {
+      adw_status_page_set_description (self->error_page, error->message);
+      show_page (self, "error");
+      return;
+    }
+
+  g_set_object (&self->ledger, opened->ledger);
+  self->has_site = opened->has_site;
+  opened_free (opened);
+  apply_ledger (self);
+}
+
+/* ---- Site and demo ----------------------------------------------------------- */
+
+static void
+site_saved_cb (WtWindow     *self,
+               WtSiteWindow *site_window)
+{
+  self->has_site = TRUE;
+  apply_ledger (self);
+  gtk_stack_set_visible_child_name (GTK_STACK (self->main_stack), "views");
+  adw_view_stack_set_visible_child_name (self->view_stack, "label");
+  wt_window_add_toast (self, adw_toast_new (_("The site is set up. Print the first labels.")));
+}
+
+static void
+site_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  WtWindow *self = WT_WINDOW (widget);
+  WtSiteWindow *site_window;
+
+  if (self->ledger == NULL || self->working)
+    return;
+
+  site_window = wt_site_window_new (GTK_WINDOW (self), self->ledger);
+  g_signal_connect_object (site_window, "site-saved", G_CALLBACK (site_saved_cb), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (site_window));
+}
+
+static gpointer
+demo_thread (gpointer      data,
+             GCancellable *cancellable,
+             GError      **error)
+{
+  if (!wt_ledger_init_demo (WT_LEDGER (data), error))
+    return NULL;
+  return GINT_TO_POINTER (TRUE);
+}
+
+static void
+demo_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  WtWindow *self = WT_WINDOW (object);
+  g_autoptr(GError) error = NULL;
+
+  self->working = FALSE;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.try-demo", TRUE);
+
+  if (wt_worker_run_finish (result, &error) == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, _("The Demo Data Could Not Be Loaded"), error->message);
+      return;
+    }
+
+  self->has_site = TRUE;
+  apply_ledger (self);
+  wt_window_add_toast (self, adw_toast_new (_("Demo data loaded.")));
+}
+
+static void
+try_demo_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  WtWindow *self = WT_WINDOW (widget);
+
+  if (self->ledger == NULL || self->has_site || self->working)
+    return;
+
+  self->working = TRUE;
+  gtk_widget_action_set_enabled (widget, "win.try-demo", FALSE);
+  wt_worker_run_async (self, demo_thread, g_object_ref (self->ledger), g_object_unref, NULL,
+                       self->cancellable, demo_cb, NULL);
+}
+
+/* ---- Other actions ------------------------------------------------------------ */
+
+static void
+show_view_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  WtWindow *self = WT_WINDOW (widget);
+  const char *name = g_variant_get_string (parameter, NULL);
+
+  if (!self->has_site)
+    return;
+  if (adw_view_stack_get_child_by_name (self->view_stack, name) != NULL)
+    adw_view_stack_set_visible_child_name (self->view_stack, name);
+}
+
+static void
+show_folder_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  /* gtk_show_uri() is the GTK 4.8 way; GtkFileLauncher came in 4.10. */
+  gtk_show_uri (GTK_WINDOW (widget), g_variant_get_string (parameter, NULL), GDK_CURRENT_TIME);
+}
+
+/* ---- GObject ------------------------------------------------------------------ */
+
+static gboolean
+wt_window_close_request (GtkWindow *window)
+{
+  WtWindow *self = WT_WINDOW (window);
+  int width = 0, height = 0;
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+
+  return GTK_WINDOW_CLASS (wt_window_parent_class)->close_request (window);
+}
+
+static void
+wt_window_dispose (GObject *object)
+{
+  WtWindow *self = WT_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), WT_TYPE_WINDOW);
+
+  G_OBJECT_CLASS (wt_window_parent_class)->dispose (object);
+}
+
+static void
+wt_window_finalize (GObject *object)
+{
+  WtWindow *self = WT_WINDOW (object);
+
+  g_clear_object (&self->ledger);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (wt_window_parent_class)->finalize (object);
+}
+
+static void
+wt_window_class_init (WtWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = wt_window_dispose;
+  object_class->finalize = wt_window_finalize;
+  window_class->close_request = wt_window_close_request;
+
+  g_type_ensure (WT_TYPE_LABEL_VIEW);
+  g_type_ensure (WT_TYPE_LEDGER_VIEW);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/wastetag/Wastetag/ui/wt-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, switcher_bar);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, welcome_page);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, setup_button);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, demo_button);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, label_view);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, ledger_view);
+  gtk_widget_class_bind_template_callback (widget_class, update_switcher_bar_cb);
+  gtk_widget_class_bind_template_callback (widget_class, add_toast_cb);
+  gtk_widget_class_bind_template_callback (widget_class, ledger_changed_cb);
+
+  gtk_widget_class_install_action (widget_class, "win.site", NULL, site_action);
+  gtk_widget_class_install_action (widget_class, "win.try-demo", NULL, try_demo_action);
+  gtk_widget_class_install_action (widget_class, "win.show-view", "s", show_view_action);
+  gtk_widget_class_install_action (widget_class, "win.show-folder", "s", show_folder_action);
+}
+
+static void
+wt_window_init (WtWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+  self->settings = g_settings_new (APP_ID);
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  show_page (self, "loading");
+  update_switcher_bar_cb (self);
+
+  wt_worker_run_async (self, open_thread, NULL, NULL, opened_free, self->cancellable, opened_cb, NULL);
+}
+
+WtWindow *
+wt_window_new (WtApplication *application)
+{
+  return g_object_new (WT_TYPE_WINDOW, "application", application, NULL);
+}
+
+WtLedger *
+wt_window_get_ledger (WtWindow *self)
+{
+  g_return_val_if_fail (WT_IS_WINDOW (self), NULL);
+
+  return self->ledger;
+}
+
+const char *
+wt_window_get_page (WtWindow *self)
+{
+  g_return_val_if_fail (WT_IS_WINDOW (self), NULL);
+
+  return gtk_stack_get_visible_child_name (self->main_stack);
+}
+
+/* Takes ownership of @toast. */
+void
+wt_window_add_toast (WtWindow *self,
+                     AdwToast *toast)
+{
+  g_return_if_fail (WT_IS_WINDOW (self));
+  g_return_if_fail (ADW_IS_TOAST (toast));
+
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}

@@ -1,0 +1,28 @@
+/* wt-window.h: the main window.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "wt-application.h"
+#include "wt-ledger.h"
+
+G_BEGIN_DECLS
+
+#define WT_TYPE_WINDOW (wt_window_get_type ())
+G_DECLARE_FINAL_TYPE (WtWindow, wt_window, WT, WINDOW, AdwApplicationWindow)
+
+/* Opens the ledger at wt_ledger_default_path() on a worker thread, then
+ * shows the welcome page (no site yet) or the views.
+ * Actions: win.site, win.try-demo, win.show-view (s: "label" or "ledger"),
+ * win.show-folder (s: a folder URI). */
+WtWindow   *wt_window_new        (WtApplication *application) G_GNUC_WARN_UNUSED_RESULT;
+/* Returns: (transfer none) (nullable): the ledger once it is open. */
+WtLedger   *wt_window_get_ledger (WtWindow      *self);
+/* "loading", "welcome", "error" or "views". */
+const char *wt_window_get_page   (WtWindow      *self);
+void        wt_window_add_toast  (WtWindow      *self,
+                                  AdwToast      *toast);
+
+G_END_DECLS
