@@ -25,33 +25,12 @@
 #include "wt-error.h"
 #include "wt-hazard.h"
 #include "wt-ledger.h"
+#include "wt-ledger-private.h"
 #include "wt-uscc.h"
 
 /* 'WTAG' in PRAGMA application_id tells our files from other SQLite files. */
 #define WT_APPLICATION_ID 0x57544147
 #define MAX_BATCH 10000
-
-struct _WtLedger
-{
-  GObject    parent_instance;
-
-  /* Owned */
-  sqlite3   *db;
-  char      *path;
-  char      *key_path;
-  GMutex     lock;
-
-  /* Loaded with the site; NULL until then. */
-  char      *site_id;
-  char      *device_id;
-  char      *device_name;
-  char       slot;
-  WtCodeSplit split;
-  guint8     secret_key[crypto_sign_SECRETKEYBYTES];
-  gboolean   have_key;
-
-  gint64     clock_override_ms;
-};
 
 G_DEFINE_FINAL_TYPE (WtLedger, wt_ledger, G_TYPE_OBJECT)
 
@@ -143,8 +122,8 @@ static const char *schema_v1 =
 
 /* ---- Small helpers -------------------------------------------------------- */
 
-static gboolean
-db_error (WtLedger  *self,
+gboolean
+wt_db_error (WtLedger  *self,
           GError   **error,
           const char *what)
 {
@@ -171,18 +150,18 @@ db_error (WtLedger  *self,
   return FALSE;
 }
 
-static gboolean
-exec (WtLedger    *self,
+gboolean
+wt_db_exec (WtLedger    *self,
       const char  *sql,
       GError     **error)
 {
   if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-    return db_error (self, error, sql);
+    return wt_db_error (self, error, sql);
   return TRUE;
 }
 
-static sqlite3_stmt *
-prepare (WtLedger    *self,
+sqlite3_stmt *
+wt_db_prepare (WtLedger    *self,
          const char  *sql,
          GError     **error)
 {
@@ -190,24 +169,23 @@ prepare (WtLedger    *self,
 
   if (sqlite3_prepare_v3 (self->db, sql, -1, 0, &stmt, NULL) != SQLITE_OK)
     {
-      db_error (self, error, "preparing a query");
+      wt_db_error (self, error, "preparing a query");
       return NULL;
     }
 
   return stmt;
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
-static void
-rollback (WtLedger *self)
+void
+wt_db_rollback (WtLedger *self)
 {
   if (!sqlite3_get_autocommit (self->db))
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static char *
-column_dup (sqlite3_stmt *stmt,
+char *
+wt_db_column_dup (sqlite3_stmt *stmt,
             int           col)
 {
   const unsigned char *text = sqlite3_column_text (stmt, col);
@@ -215,24 +193,24 @@ column_dup (sqlite3_stmt *stmt,
   return g_strdup (text ? (const char *) text : "");
 }
 
-static gint64
-now_ms (WtLedger *self)
+gint64
+wt_ledger_now_ms (WtLedger *self)
 {
   if (self->clock_override_ms > 0)
     return self->clock_override_ms;
   return g_get_real_time () / 1000;
 }
 
-static char *
-today (WtLedger *self)
+char *
+wt_ledger_today (WtLedger *self)
 {
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (now_ms (self) / 1000);
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (wt_ledger_now_ms (self) / 1000);
 
   return g_date_time_format (dt, "%Y-%m-%d");
 }
 
-static gboolean
-valid_date (const char *date)
+gboolean
+wt_valid_date (const char *date)
 {
   int y, m, d;
 
@@ -243,8 +221,8 @@ valid_date (const char *date)
   return g_date_valid_dmy (d, m, y);
 }
 
-static char *
-uuid_v7 (gint64 ms)
+char *
+wt_uuid_v7 (gint64 ms)
 {
   guint8 b[16];
 
@@ -379,7 +357,7 @@ load_site (WtLedger  *self,
   g_autoptr(sqlite3_stmt) stmt = NULL;
   int rc;
 
-  stmt = prepare (self,
+  stmt = wt_db_prepare (self,
                   "SELECT s.site_id, s.code_split, d.device_id, d.name, d.slot"
                   "  FROM site s JOIN device d ON d.is_local = 1 WHERE s.id = 1",
                   error);
@@ -390,16 +368,16 @@ load_site (WtLedger  *self,
   if (rc == SQLITE_DONE)
     return TRUE;
   if (rc != SQLITE_ROW)
-    return db_error (self, error, "reading the site");
+    return wt_db_error (self, error, "reading the site");
 
   g_free (self->site_id);
-  self->site_id = column_dup (stmt, 0);
+  self->site_id = wt_db_column_dup (stmt, 0);
   if (!wt_code_split_parse ((const char *) sqlite3_column_text (stmt, 1), &self->split, error))
     return FALSE;
   g_free (self->device_id);
-  self->device_id = column_dup (stmt, 2);
+  self->device_id = wt_db_column_dup (stmt, 2);
   g_free (self->device_name);
-  self->device_name = column_dup (stmt, 3);
+  self->device_name = wt_db_column_dup (stmt, 3);
   self->slot = ((const char *) sqlite3_column_text (stmt, 4))[0];
 
   /* A missing key is reported when something is written, not here: the
@@ -416,23 +394,23 @@ migrate (WtLedger  *self,
   g_autoptr(sqlite3_stmt) stmt = NULL;
   int app_id, version, n_tables;
 
-  stmt = prepare (self, "PRAGMA application_id", error);
+  stmt = wt_db_prepare (self, "PRAGMA application_id", error);
   if (stmt == NULL)
     return FALSE;
   if (sqlite3_step (stmt) != SQLITE_ROW)
-    return db_error (self, error, "reading the file header");
+    return wt_db_error (self, error, "reading the file header");
   app_id = sqlite3_column_int (stmt, 0);
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = prepare (self, "PRAGMA user_version", error);
+  stmt = wt_db_prepare (self, "PRAGMA user_version", error);
   if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
-    return db_error (self, error, "reading the file header");
+    return wt_db_error (self, error, "reading the file header");
   version = sqlite3_column_int (stmt, 0);
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = prepare (self, "SELECT count(*) FROM sqlite_schema", error);
+  stmt = wt_db_prepare (self, "SELECT count(*) FROM sqlite_schema", error);
   if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
-    return db_error (self, error, "reading the file header");
+    return wt_db_error (self, error, "reading the file header");
   n_tables = sqlite3_column_int (stmt, 0);
   g_clear_pointer (&stmt, sqlite3_finalize);
 
@@ -462,9 +440,9 @@ migrate (WtLedger  *self,
                              "PRAGMA user_version = 1;"
                              "COMMIT;",
                              schema_v1, PACKAGE_VERSION, WT_APPLICATION_ID);
-      if (!exec (self, sql, error))
+      if (!wt_db_exec (self, sql, error))
         {
-          rollback (self);
+          wt_db_rollback (self);
           return FALSE;
         }
     }
@@ -537,11 +515,11 @@ wt_ledger_open (const char  *path,
         g_set_error (error, WT_ERROR, WT_ERROR_NOT_A_LEDGER,
                      _("“%s” is not a Wastetag ledger."), path);
       else
-        db_error (self, error, "opening");
+        wt_db_error (self, error, "opening");
       return NULL;
     }
 
-  if (!exec (self,
+  if (!wt_db_exec (self,
              "PRAGMA synchronous = FULL;"
              "PRAGMA foreign_keys = ON;"
              "PRAGMA trusted_schema = OFF;",
@@ -705,7 +683,7 @@ wt_ledger_dup_site (WtLedger  *self,
 
   g_mutex_lock (&self->lock);
 
-  stmt = prepare (self,
+  stmt = wt_db_prepare (self,
                   "SELECT s.site_id, s.name, s.uscc, s.contact, s.phone, s.address, s.facility,"
                   "       s.code_split, d.device_id, d.name, d.slot, hex (d.public_key)"
                   "  FROM site s JOIN device d ON d.is_local = 1 WHERE s.id = 1",
@@ -722,12 +700,12 @@ wt_ledger_dup_site (WtLedger  *self,
     }
   if (rc != SQLITE_ROW)
     {
-      db_error (self, error, "reading the site");
+      wt_db_error (self, error, "reading the site");
       goto out;
     }
 
   site = wt_site_new ();
-#define TAKE(field, col) G_STMT_START { g_free (site->field); site->field = column_dup (stmt, col); } G_STMT_END
+#define TAKE(field, col) G_STMT_START { g_free (site->field); site->field = wt_db_column_dup (stmt, col); } G_STMT_END
   TAKE (site_id, 0);
   TAKE (name, 1);
   TAKE (uscc, 2);
@@ -780,8 +758,8 @@ wt_ledger_init_site (WtLedger      *self,
   uscc = g_ascii_strup (site->uscc, -1);
   g_strstrip (uscc);
   split = wt_code_split_to_string (&site->split);
-  now = now_ms (self);
-  device_id = uuid_v7 (now);
+  now = wt_ledger_now_ms (self);
+  device_id = wt_uuid_v7 (now);
   slot[0] = site->device_slot;
 
   /* The key file is written before the transaction commits: a crash in
@@ -790,10 +768,10 @@ wt_ledger_init_site (WtLedger      *self,
   if (!write_key (self, sk, error))
     goto out;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!wt_db_exec (self, "BEGIN IMMEDIATE", error))
     goto out;
 
-  stmt = prepare (self,
+  stmt = wt_db_prepare (self,
                   "INSERT INTO site VALUES (1, ?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8)",
                   error);
   if (stmt == NULL)
@@ -808,12 +786,12 @@ wt_ledger_init_site (WtLedger      *self,
   sqlite3_bind_int64 (stmt, 8, now);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
-      db_error (self, error, "saving the site");
+      wt_db_error (self, error, "saving the site");
       goto fail;
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = prepare (self, "INSERT INTO device VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)", error);
+  stmt = wt_db_prepare (self, "INSERT INTO device VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
@@ -824,11 +802,11 @@ wt_ledger_init_site (WtLedger      *self,
   sqlite3_bind_int64 (stmt, 6, now);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
-      db_error (self, error, "saving the device");
+      wt_db_error (self, error, "saving the device");
       goto fail;
     }
 
-  if (!exec (self, "COMMIT", error))
+  if (!wt_db_exec (self, "COMMIT", error))
     goto fail;
 
   self->site_id = g_steal_pointer (&uscc);
@@ -842,7 +820,7 @@ wt_ledger_init_site (WtLedger      *self,
   goto out;
 
 fail:
-  rollback (self);
+  wt_db_rollback (self);
   g_unlink (self->key_path);
 
 out:
@@ -895,29 +873,27 @@ event_hash (const guint8 *prev_hash,
   crypto_hash_sha256_final (&st, out_hash);
 }
 
-typedef struct
-{
-  gint64  seq;
-  guint8  hash[32];
-  gint64  hlc;
-  sqlite3_stmt *insert;
-} Appender;
 
 /* Must be called inside a write transaction with the lock held. */
-static gboolean
-appender_begin (WtLedger  *self,
+gboolean
+wt_appender_begin (WtLedger  *self,
                 Appender  *app,
                 GError   **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   int rc;
 
-  memset (app, 0, sizeof *app);
+  {
+    const char *actor = app->actor;
+
+    memset (app, 0, sizeof *app);
+    app->actor = actor;
+  }
 
   if (!self->have_key && !load_key (self, error))
     return FALSE;
 
-  stmt = prepare (self, "SELECT last_seq, last_hash FROM chain_head WHERE device_id = ?1", error);
+  stmt = wt_db_prepare (self, "SELECT last_seq, last_hash FROM chain_head WHERE device_id = ?1", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, self->device_id, -1, SQLITE_STATIC);
@@ -929,16 +905,16 @@ appender_begin (WtLedger  *self,
         memcpy (app->hash, sqlite3_column_blob (stmt, 1), 32);
     }
   else if (rc != SQLITE_DONE)
-    return db_error (self, error, "reading the chain");
+    return wt_db_error (self, error, "reading the chain");
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = prepare (self, "SELECT max_hlc FROM clock WHERE id = 1", error);
+  stmt = wt_db_prepare (self, "SELECT max_hlc FROM clock WHERE id = 1", error);
   if (stmt == NULL)
     return FALSE;
   if (sqlite3_step (stmt) == SQLITE_ROW)
     app->hlc = sqlite3_column_int64 (stmt, 0);
 
-  app->insert = prepare (self,
+  app->insert = wt_db_prepare (self,
                          "INSERT INTO event (event_id, device_id, device_seq, site_id, container_code,"
                          "  kind, prev_custody, actor, wall_ms, hlc, payload, prev_hash, hash, sig)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -946,8 +922,8 @@ appender_begin (WtLedger  *self,
   return app->insert != NULL;
 }
 
-static gboolean
-uuid_to_bytes (const char *text,
+gboolean
+wt_uuid_to_bytes (const char *text,
                guint8     *out)
 {
   size_t bin_len = 0;
@@ -956,8 +932,8 @@ uuid_to_bytes (const char *text,
 }
 
 /* Appends one event. @out_event_id receives the new id's 16 bytes. */
-static gboolean
-appender_add (WtLedger     *self,
+gboolean
+wt_appender_add (WtLedger     *self,
               Appender     *app,
               const char   *container,
               const char   *kind,
@@ -967,17 +943,17 @@ appender_add (WtLedger     *self,
               GError      **error)
 {
   g_autofree char *event_id = NULL;
-  const char *actor = g_get_user_name ();
+  const char *actor = app->actor ? app->actor : g_get_user_name ();
   guint8 hash[32];
   guint8 sig[crypto_sign_BYTES];
   guint8 id_bytes[16];
-  gint64 wall = now_ms (self);
+  gint64 wall = wt_ledger_now_ms (self);
   gint64 hlc;
 
   /* Hybrid logical clock: never goes backwards, stays near wall time. */
   hlc = MAX (app->hlc + 1, wall << 16);
-  event_id = uuid_v7 (wall);
-  uuid_to_bytes (event_id, id_bytes);
+  event_id = wt_uuid_v7 (wall);
+  wt_uuid_to_bytes (event_id, id_bytes);
 
   event_hash (app->hash, event_id, self->device_id, app->seq + 1, self->site_id,
               container, kind, actor, wall, hlc, payload, hash);
@@ -1003,7 +979,7 @@ appender_add (WtLedger     *self,
   sqlite3_bind_blob (app->insert, 14, sig, sizeof sig, SQLITE_TRANSIENT);
 
   if (sqlite3_step (app->insert) != SQLITE_DONE)
-    return db_error (self, error, "appending an event");
+    return wt_db_error (self, error, "appending an event");
 
   app->seq++;
   app->hlc = hlc;
@@ -1014,8 +990,8 @@ appender_add (WtLedger     *self,
   return TRUE;
 }
 
-static gboolean
-appender_finish (WtLedger  *self,
+gboolean
+wt_appender_finish (WtLedger  *self,
                  Appender  *app,
                  GError   **error)
 {
@@ -1023,7 +999,7 @@ appender_finish (WtLedger  *self,
 
   g_clear_pointer (&app->insert, sqlite3_finalize);
 
-  stmt = prepare (self,
+  stmt = wt_db_prepare (self,
                   "INSERT INTO chain_head VALUES (?1, ?2, ?3)"
                   " ON CONFLICT (device_id) DO UPDATE SET last_seq = ?2, last_hash = ?3",
                   error);
@@ -1033,27 +1009,27 @@ appender_finish (WtLedger  *self,
   sqlite3_bind_int64 (stmt, 2, app->seq);
   sqlite3_bind_blob (stmt, 3, app->hash, 32, SQLITE_STATIC);
   if (sqlite3_step (stmt) != SQLITE_DONE)
-    return db_error (self, error, "updating the chain");
+    return wt_db_error (self, error, "updating the chain");
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = prepare (self, "UPDATE clock SET max_hlc = max (max_hlc, ?1) WHERE id = 1", error);
+  stmt = wt_db_prepare (self, "UPDATE clock SET max_hlc = max (max_hlc, ?1) WHERE id = 1", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, app->hlc);
   if (sqlite3_step (stmt) != SQLITE_DONE)
-    return db_error (self, error, "updating the clock");
+    return wt_db_error (self, error, "updating the clock");
 
   return TRUE;
 }
 
-static void
-appender_clear (Appender *app)
+void
+wt_appender_clear (Appender *app)
 {
   g_clear_pointer (&app->insert, sqlite3_finalize);
 }
 
-static gboolean
-require_site (WtLedger  *self,
+gboolean
+wt_ledger_require_site (WtLedger  *self,
               GError   **error)
 {
   if (self->site_id == NULL)
@@ -1144,8 +1120,8 @@ content_from_json (JsonObject *o)
   return c;
 }
 
-static char *
-json_text (JsonNode *node)
+char *
+wt_json_text (JsonNode *node)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();
 
@@ -1171,7 +1147,7 @@ reason_payload (const char *reason,
   json_builder_end_object (b);
   node = json_builder_get_root (b);
 
-  return json_text (node);
+  return wt_json_text (node);
 }
 
 /* ---- Print jobs ------------------------------------------------------------- */
@@ -1187,8 +1163,8 @@ wt_print_job_free (WtPrintJob *job)
   g_free (job);
 }
 
-static const WtWaste *
-lookup_waste (const char  *code,
+const WtWaste *
+wt_lookup_waste (const char  *code,
               GError     **error)
 {
   const WtWaste *w;
@@ -1231,17 +1207,17 @@ wt_ledger_reserve (WtLedger              *self,
       return NULL;
     }
 
-  waste = lookup_waste (content->waste_code, error);
+  waste = wt_lookup_waste (content->waste_code, error);
   if (waste == NULL)
     return NULL;
 
   g_mutex_lock (&self->lock);
 
-  if (!require_site (self, error))
+  if (!wt_ledger_require_site (self, error))
     goto out;
 
-  day = content->date[0] ? g_strdup (content->date) : today (self);
-  if (!valid_date (day))
+  day = content->date[0] ? g_strdup (content->date) : wt_ledger_today (self);
+  if (!wt_valid_date (day))
     {
       g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT,
                    _("The date “%s” is not a valid date; write it as YYYY-MM-DD."), day);
@@ -1262,10 +1238,10 @@ wt_ledger_reserve (WtLedger              *self,
 
   /* The counter moves forward in a transaction of its own: once these
    * codes are handed out, no later job gets them, whatever happens next. */
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!wt_db_exec (self, "BEGIN IMMEDIATE", error))
     goto out;
 
-  stmt = prepare (self, "SELECT next FROM code_counter WHERE slot = ?1 AND waste = ?2 AND day = ?3", error);
+  stmt = wt_db_prepare (self, "SELECT next FROM code_counter WHERE slot = ?1 AND waste = ?2 AND day = ?3", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, slot, -1, SQLITE_STATIC);
@@ -1283,7 +1259,7 @@ wt_ledger_reserve (WtLedger              *self,
       goto fail;
     }
 
-  stmt = prepare (self,
+  stmt = wt_db_prepare (self,
                   "INSERT INTO code_counter VALUES (?1, ?2, ?3, ?4)"
                   " ON CONFLICT (slot, waste, day) DO UPDATE SET next = ?4",
                   error);
@@ -1295,18 +1271,18 @@ wt_ledger_reserve (WtLedger              *self,
   sqlite3_bind_int64 (stmt, 4, first + n_containers);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
-      db_error (self, error, "reserving codes");
+      wt_db_error (self, error, "reserving codes");
       goto fail;
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = prepare (self,
+  stmt = wt_db_prepare (self,
                   "INSERT INTO print_job (created_ms, waste_code, day, slot, first_counter, n, status)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'reserved')",
                   error);
   if (stmt == NULL)
     goto fail;
-  sqlite3_bind_int64 (stmt, 1, now_ms (self));
+  sqlite3_bind_int64 (stmt, 1, wt_ledger_now_ms (self));
   sqlite3_bind_text (stmt, 2, waste->code, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, day, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, slot, -1, SQLITE_STATIC);
@@ -1314,11 +1290,11 @@ wt_ledger_reserve (WtLedger              *self,
   sqlite3_bind_int (stmt, 6, n_containers);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
-      db_error (self, error, "reserving codes");
+      wt_db_error (self, error, "reserving codes");
       goto fail;
     }
 
-  if (!exec (self, "COMMIT", error))
+  if (!wt_db_exec (self, "COMMIT", error))
     goto fail;
 
   job = g_new0 (WtPrintJob, 1);
@@ -1346,7 +1322,7 @@ wt_ledger_reserve (WtLedger              *self,
   goto out;
 
 fail:
-  rollback (self);
+  wt_db_rollback (self);
 
 out:
   g_mutex_unlock (&self->lock);
@@ -1362,7 +1338,7 @@ set_job_status (WtLedger    *self,
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
-  stmt = prepare (self, "UPDATE print_job SET status = ?2, reason = ?3 WHERE id = ?1 AND status = 'reserved'", error);
+  stmt = wt_db_prepare (self, "UPDATE print_job SET status = ?2, reason = ?3 WHERE id = ?1 AND status = 'reserved'", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, job_id);
@@ -1370,7 +1346,7 @@ set_job_status (WtLedger    *self,
   if (reason)
     sqlite3_bind_text (stmt, 3, reason, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) != SQLITE_DONE)
-    return db_error (self, error, "updating the print job");
+    return wt_db_error (self, error, "updating the print job");
   if (sqlite3_changes (self->db) != 1)
     {
       g_set_error (error, WT_ERROR, WT_ERROR_STATE,
@@ -1406,7 +1382,7 @@ wt_ledger_commit_job (WtLedger              *self,
       return FALSE;
     }
 
-  waste = lookup_waste (job->waste_code, error);
+  waste = wt_lookup_waste (job->waste_code, error);
   if (waste == NULL)
     return FALSE;
 
@@ -1436,25 +1412,25 @@ wt_ledger_commit_job (WtLedger              *self,
       json_builder_add_null_value (b);
     json_builder_end_object (b);
     node = json_builder_get_root (b);
-    event_json = json_text (node);
+    event_json = wt_json_text (node);
     label_json = g_strdup (event_json);
   }
 
   g_mutex_lock (&self->lock);
 
-  if (!require_site (self, error))
+  if (!wt_ledger_require_site (self, error))
     goto out;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!wt_db_exec (self, "BEGIN IMMEDIATE", error))
     goto out;
 
   if (!set_job_status (self, job->id, "registered", NULL, error))
     goto fail;
 
-  if (!appender_begin (self, &app, error))
+  if (!wt_appender_begin (self, &app, error))
     goto fail;
 
-  insert = prepare (self,
+  insert = wt_db_prepare (self,
                     "INSERT INTO container (code, waste_code, waste_name, common_name, hazards,"
                     "  weight_kg, state, reprints, labelled_ms, day, job_id, label, last_event)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'labelled', 0, ?7, ?8, ?9, ?10, ?11)",
@@ -1462,12 +1438,12 @@ wt_ledger_commit_job (WtLedger              *self,
   if (insert == NULL)
     goto fail;
 
-  wall = now_ms (self);
+  wall = wt_ledger_now_ms (self);
   for (guint i = 0; i < job->n_containers; i++)
     {
       guint8 event_id[16];
 
-      if (!appender_add (self, &app, job->codes[i], "labelled", NULL, event_json, event_id, error))
+      if (!wt_appender_add (self, &app, job->codes[i], "labelled", NULL, event_json, event_id, error))
         goto fail;
 
       sqlite3_reset (insert);
@@ -1492,27 +1468,27 @@ wt_ledger_commit_job (WtLedger              *self,
                          _("The container code %s is already registered; nothing was recorded."),
                          job->codes[i]);
           else
-            db_error (self, error, "registering a container");
+            wt_db_error (self, error, "registering a container");
           goto fail;
         }
     }
 
-  if (!appender_finish (self, &app, error))
+  if (!wt_appender_finish (self, &app, error))
     goto fail;
 
-  if (!exec (self, "COMMIT", error))
+  if (!wt_db_exec (self, "COMMIT", error))
     goto fail;
 
   ok = TRUE;
   goto out;
 
 fail:
-  appender_clear (&app);
+  wt_appender_clear (&app);
   g_clear_pointer (&insert, sqlite3_finalize);
-  rollback (self);
+  wt_db_rollback (self);
 
 out:
-  appender_clear (&app);
+  wt_appender_clear (&app);
   g_mutex_unlock (&self->lock);
   return ok;
 }
@@ -1577,18 +1553,18 @@ container_from_row (sqlite3_stmt *stmt)
   g_autoptr(JsonParser) parser = json_parser_new ();
   const char *label = (const char *) sqlite3_column_text (stmt, 11);
 
-  c->code = column_dup (stmt, 0);
-  c->waste_code = column_dup (stmt, 1);
-  c->waste_name = column_dup (stmt, 2);
-  c->common_name = column_dup (stmt, 3);
+  c->code = wt_db_column_dup (stmt, 0);
+  c->waste_code = wt_db_column_dup (stmt, 1);
+  c->waste_name = wt_db_column_dup (stmt, 2);
+  c->common_name = wt_db_column_dup (stmt, 3);
   c->hazards = sqlite3_column_int (stmt, 4);
   c->weight_kg = sqlite3_column_type (stmt, 5) == SQLITE_NULL ? -1 : sqlite3_column_double (stmt, 5);
   c->state = g_strcmp0 ((const char *) sqlite3_column_text (stmt, 6), "voided") == 0
     ? WT_CONTAINER_VOIDED : WT_CONTAINER_LABELLED;
   c->reprints = sqlite3_column_int (stmt, 7);
   c->labelled_ms = sqlite3_column_int64 (stmt, 8);
-  c->date = column_dup (stmt, 9);
-  c->void_reason = sqlite3_column_type (stmt, 10) == SQLITE_NULL ? NULL : column_dup (stmt, 10);
+  c->date = wt_db_column_dup (stmt, 9);
+  c->void_reason = sqlite3_column_type (stmt, 10) == SQLITE_NULL ? NULL : wt_db_column_dup (stmt, 10);
   c->size_mm = 100;
   c->ecc = WT_ECC_Q;
 
@@ -1623,7 +1599,7 @@ wt_ledger_get_container (WtLedger    *self,
 
   g_mutex_lock (&self->lock);
 
-  stmt = prepare (self, "SELECT " CONTAINER_COLUMNS " FROM container WHERE code = ?1", error);
+  stmt = wt_db_prepare (self, "SELECT " CONTAINER_COLUMNS " FROM container WHERE code = ?1", error);
   if (stmt == NULL)
     goto out;
   sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
@@ -1634,7 +1610,7 @@ wt_ledger_get_container (WtLedger    *self,
     g_set_error (error, WT_ERROR, WT_ERROR_NOT_FOUND,
                  _("No container with the code %s is registered in this ledger."), code);
   else
-    db_error (self, error, "reading a container");
+    wt_db_error (self, error, "reading a container");
 
 out:
   g_mutex_unlock (&self->lock);
@@ -1656,7 +1632,7 @@ wt_ledger_list_containers (WtLedger  *self,
 
   g_mutex_lock (&self->lock);
 
-  stmt = prepare (self,
+  stmt = wt_db_prepare (self,
                   "SELECT " CONTAINER_COLUMNS " FROM container"
                   " ORDER BY labelled_ms DESC, code DESC LIMIT ?1 OFFSET ?2",
                   error);
@@ -1671,7 +1647,7 @@ wt_ledger_list_containers (WtLedger  *self,
 
   if (rc != SQLITE_DONE)
     {
-      db_error (self, error, "listing containers");
+      wt_db_error (self, error, "listing containers");
       goto out;
     }
 
@@ -1690,7 +1666,7 @@ count_rows (WtLedger   *self,
   gint64 n = -1;
 
   g_mutex_lock (&self->lock);
-  stmt = prepare (self, sql, NULL);
+  stmt = wt_db_prepare (self, sql, NULL);
   if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
     n = sqlite3_column_int64 (stmt, 0);
   g_mutex_unlock (&self->lock);
@@ -1726,7 +1702,7 @@ container_for_action (WtLedger    *self,
   g_autoptr(sqlite3_stmt) stmt = NULL;
   int rc;
 
-  stmt = prepare (self, "SELECT state, reprints, last_event FROM container WHERE code = ?1", error);
+  stmt = wt_db_prepare (self, "SELECT state, reprints, last_event FROM container WHERE code = ?1", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
@@ -1738,17 +1714,17 @@ container_for_action (WtLedger    *self,
       return FALSE;
     }
   if (rc != SQLITE_ROW)
-    return db_error (self, error, "reading a container");
+    return wt_db_error (self, error, "reading a container");
 
-  *out_state = column_dup (stmt, 0);
+  *out_state = wt_db_column_dup (stmt, 0);
   *out_reprints = sqlite3_column_int (stmt, 1);
   if (sqlite3_column_bytes (stmt, 2) == 16)
     memcpy (out_last_event, sqlite3_column_blob (stmt, 2), 16);
   return TRUE;
 }
 
-static gboolean
-check_reason (const char  *reason,
+gboolean
+wt_check_reason (const char  *reason,
               GError     **error)
 {
   g_autofree char *r = g_strstrip (g_strdup (reason ? reason : ""));
@@ -1781,7 +1757,7 @@ wt_ledger_relabel (WtLedger    *self,
   g_return_val_if_fail (WT_IS_LEDGER (self), NULL);
   g_return_val_if_fail (code != NULL, NULL);
 
-  if (!check_reason (reason, error))
+  if (!wt_check_reason (reason, error))
     return NULL;
 
   container = wt_ledger_get_container (self, code, error);
@@ -1790,10 +1766,10 @@ wt_ledger_relabel (WtLedger    *self,
 
   g_mutex_lock (&self->lock);
 
-  if (!require_site (self, error))
+  if (!wt_ledger_require_site (self, error))
     goto out;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!wt_db_exec (self, "BEGIN IMMEDIATE", error))
     goto out;
 
   if (!container_for_action (self, code, &state, &reprints, last, error))
@@ -1809,23 +1785,23 @@ wt_ledger_relabel (WtLedger    *self,
 
   payload = reason_payload (reason, reprints + 1);
 
-  if (!appender_begin (self, &app, error) ||
-      !appender_add (self, &app, code, "relabelled", last, payload, event_id, error) ||
-      !appender_finish (self, &app, error))
+  if (!wt_appender_begin (self, &app, error) ||
+      !wt_appender_add (self, &app, code, "relabelled", last, payload, event_id, error) ||
+      !wt_appender_finish (self, &app, error))
     goto fail;
 
-  stmt = prepare (self, "UPDATE container SET reprints = reprints + 1, last_event = ?2 WHERE code = ?1", error);
+  stmt = wt_db_prepare (self, "UPDATE container SET reprints = reprints + 1, last_event = ?2 WHERE code = ?1", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
   sqlite3_bind_blob (stmt, 2, event_id, 16, SQLITE_STATIC);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
-      db_error (self, error, "recording the reprint");
+      wt_db_error (self, error, "recording the reprint");
       goto fail;
     }
 
-  if (!exec (self, "COMMIT", error))
+  if (!wt_db_exec (self, "COMMIT", error))
     goto fail;
 
   {
@@ -1844,10 +1820,10 @@ wt_ledger_relabel (WtLedger    *self,
   goto out;
 
 fail:
-  rollback (self);
+  wt_db_rollback (self);
 
 out:
-  appender_clear (&app);
+  wt_appender_clear (&app);
   g_mutex_unlock (&self->lock);
   return ret;
 }
@@ -1871,17 +1847,17 @@ wt_ledger_void (WtLedger    *self,
   g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
   g_return_val_if_fail (code != NULL, FALSE);
 
-  if (!check_reason (reason, error))
+  if (!wt_check_reason (reason, error))
     return FALSE;
 
   trimmed = g_strstrip (g_strdup (reason));
 
   g_mutex_lock (&self->lock);
 
-  if (!require_site (self, error))
+  if (!wt_ledger_require_site (self, error))
     goto out;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!wt_db_exec (self, "BEGIN IMMEDIATE", error))
     goto out;
 
   if (!container_for_action (self, code, &state, &reprints, last, error))
@@ -1896,12 +1872,12 @@ wt_ledger_void (WtLedger    *self,
 
   payload = reason_payload (trimmed, 0);
 
-  if (!appender_begin (self, &app, error) ||
-      !appender_add (self, &app, code, "voided", last, payload, event_id, error) ||
-      !appender_finish (self, &app, error))
+  if (!wt_appender_begin (self, &app, error) ||
+      !wt_appender_add (self, &app, code, "voided", last, payload, event_id, error) ||
+      !wt_appender_finish (self, &app, error))
     goto fail;
 
-  stmt = prepare (self, "UPDATE container SET state = 'voided', void_reason = ?2, last_event = ?3 WHERE code = ?1", error);
+  stmt = wt_db_prepare (self, "UPDATE container SET state = 'voided', void_reason = ?2, last_event = ?3 WHERE code = ?1", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
@@ -1909,21 +1885,21 @@ wt_ledger_void (WtLedger    *self,
   sqlite3_bind_blob (stmt, 3, event_id, 16, SQLITE_STATIC);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
-      db_error (self, error, "voiding the label");
+      wt_db_error (self, error, "voiding the label");
       goto fail;
     }
 
-  if (!exec (self, "COMMIT", error))
+  if (!wt_db_exec (self, "COMMIT", error))
     goto fail;
 
   ok = TRUE;
   goto out;
 
 fail:
-  rollback (self);
+  wt_db_rollback (self);
 
 out:
-  appender_clear (&app);
+  wt_appender_clear (&app);
   g_mutex_unlock (&self->lock);
   return ok;
 }
@@ -1945,8 +1921,8 @@ wt_event_free (WtEvent *event)
   g_free (event);
 }
 
-static char *
-uuid_text (const guint8 *b)
+char *
+wt_uuid_text (const guint8 *b)
 {
   return g_strdup_printf ("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
                           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
@@ -1968,7 +1944,7 @@ wt_ledger_container_events (WtLedger    *self,
 
   g_mutex_lock (&self->lock);
 
-  stmt = prepare (self,
+  stmt = wt_db_prepare (self,
                   "SELECT event_id, device_id, device_seq, site_id, container_code, kind, actor,"
                   "       wall_ms, hlc, payload"
                   "  FROM event WHERE container_code = ?1 ORDER BY hlc, id",
@@ -1983,22 +1959,22 @@ wt_ledger_container_events (WtLedger    *self,
       WtEvent *e = g_new0 (WtEvent, 1);
 
       e->event_id = sqlite3_column_bytes (stmt, 0) == 16
-        ? uuid_text (sqlite3_column_blob (stmt, 0)) : g_strdup ("");
-      e->device_id = column_dup (stmt, 1);
+        ? wt_uuid_text (sqlite3_column_blob (stmt, 0)) : g_strdup ("");
+      e->device_id = wt_db_column_dup (stmt, 1);
       e->device_seq = sqlite3_column_int64 (stmt, 2);
-      e->site_id = column_dup (stmt, 3);
-      e->container_code = column_dup (stmt, 4);
-      e->kind = column_dup (stmt, 5);
-      e->actor = column_dup (stmt, 6);
+      e->site_id = wt_db_column_dup (stmt, 3);
+      e->container_code = wt_db_column_dup (stmt, 4);
+      e->kind = wt_db_column_dup (stmt, 5);
+      e->actor = wt_db_column_dup (stmt, 6);
       e->wall_ms = sqlite3_column_int64 (stmt, 7);
       e->hlc = sqlite3_column_int64 (stmt, 8);
-      e->payload = column_dup (stmt, 9);
+      e->payload = wt_db_column_dup (stmt, 9);
       g_ptr_array_add (events, e);
     }
 
   if (rc != SQLITE_DONE)
     {
-      db_error (self, error, "reading events");
+      wt_db_error (self, error, "reading events");
       goto out;
     }
 
@@ -2043,15 +2019,15 @@ wt_ledger_verify (WtLedger  *self,
   g_mutex_lock (&self->lock);
 
   pubkeys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
-  keys = prepare (self, "SELECT device_id, public_key FROM device", error);
+  keys = wt_db_prepare (self, "SELECT device_id, public_key FROM device", error);
   if (keys == NULL)
     goto out;
   while (sqlite3_step (keys) == SQLITE_ROW)
-    g_hash_table_insert (pubkeys, column_dup (keys, 0),
+    g_hash_table_insert (pubkeys, wt_db_column_dup (keys, 0),
                          g_bytes_new (sqlite3_column_blob (keys, 1), sqlite3_column_bytes (keys, 1)));
 
   /* Reading in (device, seq) order walks each chain from its first link. */
-  stmt = prepare (self,
+  stmt = wt_db_prepare (self,
                   "SELECT id, event_id, device_id, device_seq, site_id, container_code, kind, actor,"
                   "       wall_ms, hlc, payload, prev_hash, hash, sig"
                   "  FROM event ORDER BY device_id, device_seq",
@@ -2094,7 +2070,7 @@ wt_ledger_verify (WtLedger  *self,
           tampered (error, row, dev, seq, _("has a damaged id"));
           goto out;
         }
-      event_id = uuid_text (sqlite3_column_blob (stmt, 1));
+      event_id = wt_uuid_text (sqlite3_column_blob (stmt, 1));
 
       event_hash (prev, event_id, dev, seq,
                   (const char *) sqlite3_column_text (stmt, 4),
@@ -2129,12 +2105,12 @@ wt_ledger_verify (WtLedger  *self,
 
   if (rc != SQLITE_DONE)
     {
-      db_error (self, error, "verifying");
+      wt_db_error (self, error, "verifying");
       goto out;
     }
 
   /* Rows cut off the end of a chain leave the chain head pointing past it. */
-  heads = prepare (self,
+  heads = wt_db_prepare (self,
                    "SELECT h.device_id, h.last_seq, h.last_hash,"
                    "       (SELECT max (device_seq) FROM event e WHERE e.device_id = h.device_id),"
                    "       (SELECT hash FROM event e WHERE e.device_id = h.device_id"
@@ -2202,7 +2178,7 @@ wt_ledger_init_demo (WtLedger  *self,
       g_autoptr(WtPrintJob) job = NULL;
       g_autofree char *contact = g_strdup_printf ("%s %s", site->contact, site->phone);
       g_autofree char *weight = g_strdup_printf ("%g kg", batches[i].weight);
-      g_autofree char *date = today (self);
+      g_autofree char *date = wt_ledger_today (self);
       const WtWaste *w = wt_catalogue_lookup (wt_catalogue_get (WT_CATALOGUE_HW_2021), batches[i].code);
       WtLabelOptions options;
 

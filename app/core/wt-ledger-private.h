@@ -1,0 +1,102 @@
+/* wt-ledger-private.h: what the ledger's own files share.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * wt-ledger.c owns the file, the site and the chain; wt-handover.c adds the
+ * custody workflows on top. Nothing outside app/core includes this.
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "wt-catalogue.h"
+#include "wt-ledger.h"
+
+G_BEGIN_DECLS
+
+struct _WtLedger
+{
+  GObject      parent_instance;
+
+  /* Owned */
+  sqlite3     *db;
+  char        *path;
+  char        *key_path;
+  GMutex       lock;
+
+  /* Loaded with the site; NULL until then. */
+  char        *site_id;
+  char        *device_id;
+  char        *device_name;
+  char         slot;
+  WtCodeSplit  split;
+  guint8       secret_key[crypto_sign_SECRETKEYBYTES];
+  gboolean     have_key;
+
+  gint64       clock_override_ms;
+};
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+/* All of these expect self->lock held. */
+gboolean       wt_db_error              (WtLedger     *self,
+                                         GError      **error,
+                                         const char   *what);
+gboolean       wt_db_exec               (WtLedger     *self,
+                                         const char   *sql,
+                                         GError      **error);
+sqlite3_stmt  *wt_db_prepare            (WtLedger     *self,
+                                         const char   *sql,
+                                         GError      **error);
+void           wt_db_rollback           (WtLedger     *self);
+char          *wt_db_column_dup         (sqlite3_stmt *stmt,
+                                         int           col);
+gint64         wt_ledger_now_ms         (WtLedger     *self);
+char          *wt_ledger_today          (WtLedger     *self);
+gboolean       wt_ledger_require_site   (WtLedger     *self,
+                                         GError      **error);
+
+gboolean       wt_valid_date            (const char   *date);
+char          *wt_uuid_v7               (gint64        ms);
+char          *wt_uuid_text             (const guint8 *bytes);
+gboolean       wt_uuid_to_bytes         (const char   *text,
+                                         guint8       *out);
+char          *wt_json_text             (JsonNode     *node);
+const WtWaste *wt_lookup_waste          (const char   *code,
+                                         GError      **error);
+gboolean       wt_check_reason          (const char   *reason,
+                                         GError      **error);
+
+/**
+ * Appender:
+ * Appends events to this device's chain inside one write transaction:
+ * begin (reads the chain head), add (any number), finish (writes the head
+ * back), clear (always). @actor is who did it; NULL means the OS user.
+ */
+typedef struct
+{
+  gint64        seq;
+  guint8        hash[32];
+  gint64        hlc;
+  sqlite3_stmt *insert;
+  const char   *actor;
+} Appender;
+
+gboolean       wt_appender_begin        (WtLedger     *self,
+                                         Appender     *app,
+                                         GError      **error);
+gboolean       wt_appender_add          (WtLedger     *self,
+                                         Appender     *app,
+                                         const char   *container,
+                                         const char   *kind,
+                                         const guint8 *prev_custody,
+                                         const char   *payload,
+                                         guint8       *out_event_id,
+                                         GError      **error);
+gboolean       wt_appender_finish       (WtLedger     *self,
+                                         Appender     *app,
+                                         GError      **error);
+void           wt_appender_clear        (Appender     *app);
+
+G_END_DECLS
