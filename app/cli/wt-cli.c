@@ -19,15 +19,18 @@
 #include "wt-code.h"
 #include "wt-decoder.h"
 #include "wt-error.h"
+#include "wt-handover.h"
 #include "wt-hazard.h"
 #include "wt-label.h"
 #include "wt-ledger.h"
+#include "wt-cli.h"
+#include "wt-cli-scan.h"
 
 typedef int (*CommandFunc) (int argc, char **argv);
 
 static char *ledger_path;
 
-static int
+int
 fail (GError *error)
 {
   g_printerr ("wastetag-cli: %s\n", error->message);
@@ -35,11 +38,7 @@ fail (GError *error)
   return 1;
 }
 
-static int
-fail_msg (const char *format,
-          ...) G_GNUC_PRINTF (1, 2);
-
-static int
+int
 fail_msg (const char *format,
           ...)
 {
@@ -54,7 +53,7 @@ fail_msg (const char *format,
   return 1;
 }
 
-static WtLedger *
+WtLedger *
 open_ledger (GError **error)
 {
   g_autofree char *path = ledger_path ? g_strdup (ledger_path) : wt_ledger_default_path ();
@@ -62,7 +61,7 @@ open_ledger (GError **error)
   return wt_ledger_open (path, error);
 }
 
-static gboolean
+gboolean
 parse_options (GOptionContext *context,
                int            *argc,
                char         ***argv)
@@ -208,7 +207,7 @@ cmd_catalogue (int    argc,
 
 /* ---- label --------------------------------------------------------------------- */
 
-static gboolean
+gboolean
 parse_weight (const char  *text,
               double      *out,
               GError     **error)
@@ -295,9 +294,12 @@ write_and_register (WtLedger              *ledger,
       return FALSE;
     }
 
-  if (!wt_label_output_commit (out, error))
+  if (!wt_label_output_commit (out, &local_error))
     {
-      g_prefix_error (error, _("The containers were registered, but their labels could not be saved; reprint them. "));
+      g_set_error (error, WT_ERROR, WT_ERROR_IO,
+                   _("The containers were registered, but their labels could not be saved (%s); reprint them."),
+                   local_error->message);
+      g_error_free (local_error);
       return FALSE;
     }
 
@@ -482,19 +484,7 @@ resolve_code (WtLedger    *ledger,
               const char  *text,
               GError     **error)
 {
-  g_autoptr(WtSite) site = wt_ledger_dup_site (ledger, error);
-  g_autofree char *norm = NULL;
-
-  if (site == NULL)
-    return NULL;
-
-  /* The canonical form as printed by `label`, or the typed form with its
-   * check character. */
-  norm = g_ascii_strup (text, -1);
-  if (strlen (norm) == wt_code_split_length (&site->split))
-    return g_steal_pointer (&norm);
-
-  return wt_code_parse_typed (&site->split, text, error);
+  return wt_ledger_resolve_code (ledger, text, error);
 }
 
 static int
@@ -571,8 +561,9 @@ cmd_reprint (int    argc,
                                items->len, format, output, NULL, NULL, NULL, &error);
   if (out == NULL || !wt_label_output_commit (out, &error))
     {
-      g_prefix_error (&error, _("The reprint was recorded, but the label could not be written. "));
-      return fail (error);
+      g_autoptr(GError) why = error;
+
+      return fail_msg (_("The reprint was recorded, but the label could not be written (%s)."), why->message);
     }
 
   g_print ("%s\t%u\n", code, reprint);
@@ -699,7 +690,7 @@ cmd_decode (int    argc,
 
 /* ---- containers, history, ledger ------------------------------------------------------- */
 
-static char *
+char *
 format_ms (gint64 ms)
 {
   g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (ms / 1000);
@@ -737,7 +728,7 @@ cmd_containers (int    argc,
         g_ascii_formatd (weight, sizeof weight, "%g", c->weight_kg);
 
       g_print ("%s\t%s\t%s\t%s\t%s\t%u\t%s\t%s\n", c->code, c->waste_code, c->waste_name,
-               c->state == WT_CONTAINER_VOIDED ? "voided" : "labelled",
+               wt_container_state_to_id (c->state),
                weight, c->reprints, c->date, when);
     }
 
@@ -822,8 +813,17 @@ static const struct
   { "reprint", cmd_reprint, N_("Reprint a damaged label") },
   { "void", cmd_void, N_("Void a label printed by mistake") },
   { "decode", cmd_decode, N_("Read labels from image files") },
+  { "scan", wt_cli_scan, N_("Print the labels a camera reads") },
   { "containers", cmd_containers, N_("List the registered containers") },
   { "history", cmd_history, N_("Show a container’s events") },
+  { "store", wt_cli_store, N_("Store containers in a facility (入库)") },
+  { "manifest", wt_cli_manifest, N_("Open, show, print or load transfer manifests") },
+  { "ship", wt_cli_ship, N_("Hand containers to the carrier (出库)") },
+  { "receive", wt_cli_receive, N_("Receive or reject containers (接收)") },
+  { "treat", wt_cli_treat, N_("Record treatment (利用/处置)") },
+  { "weigh", wt_cli_weigh, N_("Record a weighing") },
+  { "inspect", wt_cli_inspect, N_("Record a condition check") },
+  { "methods", wt_cli_methods, N_("List or edit the treatment methods") },
   { "ledger", cmd_ledger, N_("Verify the ledger") },
 };
 

@@ -39,6 +39,13 @@ struct _WtLedger
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
+#define CONTAINER_COLUMNS \
+  "code, waste_code, waste_name, common_name, hazards, weight_kg, state, reprints," \
+  " labelled_ms, day, void_reason, label, facility, manifest_id, predecessor_unknown, updated_ms"
+
+/* Reads a row selected with CONTAINER_COLUMNS. */
+WtContainer   *wt_container_from_row    (sqlite3_stmt *stmt);
+
 /* All of these expect self->lock held. */
 gboolean       wt_db_error              (WtLedger     *self,
                                          GError      **error,
@@ -56,6 +63,21 @@ gint64         wt_ledger_now_ms         (WtLedger     *self);
 char          *wt_ledger_today          (WtLedger     *self);
 gboolean       wt_ledger_require_site   (WtLedger     *self,
                                          GError      **error);
+
+/* SHA-256 of one event over @prev_hash and its length-prefixed fields;
+ * resources/sql/001_init.sql recomputes it in SQL, keep the two in step. */
+void           event_hash               (const guint8 *prev_hash,
+                                         const char   *event_id,
+                                         const char   *device_id,
+                                         gint64        device_seq,
+                                         const char   *site_id,
+                                         const char   *container,
+                                         const char   *kind,
+                                         const char   *actor,
+                                         gint64        wall_ms,
+                                         gint64        hlc,
+                                         const char   *payload,
+                                         guint8       *out_hash);
 
 gboolean       wt_valid_date            (const char   *date);
 char          *wt_uuid_v7               (gint64        ms);

@@ -120,6 +120,91 @@ static const char *schema_v1 =
   "  last_event BLOB NOT NULL) STRICT;"
   "CREATE INDEX container_by_time ON container (labelled_ms);";
 
+/* Version 2: custody at handover points (issue #3). */
+static const char *schema_v2 =
+  "ALTER TABLE container ADD COLUMN facility TEXT;"
+  "ALTER TABLE container ADD COLUMN manifest_id TEXT;"
+  "ALTER TABLE container ADD COLUMN predecessor_unknown INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE container ADD COLUMN updated_ms INTEGER;"
+  "CREATE INDEX container_by_state ON container (state);"
+  "CREATE TABLE manifest("
+  "  id TEXT PRIMARY KEY,"
+  "  number TEXT,"
+  "  draft_number TEXT NOT NULL,"
+  "  direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),"
+  "  producer TEXT NOT NULL,"
+  "  producer_uscc TEXT NOT NULL,"
+  "  code_split TEXT NOT NULL,"
+  "  carrier TEXT NOT NULL,"
+  "  vehicle TEXT NOT NULL,"
+  "  receiver TEXT NOT NULL,"
+  "  created_ms INTEGER NOT NULL,"
+  "  status TEXT NOT NULL CHECK (status IN ('open', 'confirmed')),"
+  "  confirmed_ms INTEGER,"
+  "  handover_ms INTEGER,"
+  "  source_key BLOB) STRICT;"
+  "CREATE UNIQUE INDEX manifest_by_number ON manifest (number) WHERE number IS NOT NULL;"
+  /* The scan list of a manifest: bookkeeping until the handover is
+   * confirmed, so a crash between scanning and confirming records nothing
+   * and loses no scans. */
+  "CREATE TABLE manifest_item("
+  "  manifest_id TEXT NOT NULL,"
+  "  code TEXT NOT NULL,"
+  "  expected INTEGER NOT NULL DEFAULT 0,"
+  "  scans INTEGER NOT NULL DEFAULT 0,"
+  "  status TEXT NOT NULL DEFAULT 'ok',"
+  "  waste_code TEXT NOT NULL DEFAULT '',"
+  "  expected_kg REAL,"
+  "  weight_kg REAL,"
+  "  reject INTEGER NOT NULL DEFAULT 0,"
+  "  reason TEXT,"
+  "  payload TEXT,"
+  "  PRIMARY KEY (manifest_id, code)) STRICT;"
+  "CREATE TABLE person("
+  "  name TEXT PRIMARY KEY,"
+  "  pin_hash TEXT NOT NULL,"
+  "  created_ms INTEGER NOT NULL) STRICT;"
+  "CREATE TABLE treatment_method("
+  "  code TEXT PRIMARY KEY,"
+  "  name TEXT NOT NULL) STRICT;"
+  "CREATE TABLE setting("
+  "  key TEXT PRIMARY KEY,"
+  "  value TEXT NOT NULL) STRICT;";
+
+/* Version 3: synchronisation (issue #5). Events of other devices go into
+ * `event` like our own, their keys into `device` (is_local = 0). */
+static const char *schema_v3 =
+  "ALTER TABLE device ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;"
+  "CREATE TABLE sync_peer("
+  "  peer TEXT PRIMARY KEY,"
+  "  acked_seq INTEGER NOT NULL DEFAULT 0,"
+  "  acked_hash BLOB,"
+  "  pull_cursor TEXT,"
+  "  clock_offset_ms INTEGER,"
+  "  last_sync_ms INTEGER,"
+  "  last_error TEXT) STRICT;"
+  "CREATE TABLE bundle_log("
+  "  bundle_id BLOB PRIMARY KEY,"
+  "  direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),"
+  "  device_id TEXT,"
+  "  seq_from INTEGER,"
+  "  seq_to INTEGER,"
+  "  n_events INTEGER NOT NULL DEFAULT 0,"
+  "  file_sha256 BLOB,"
+  "  at_ms INTEGER NOT NULL) STRICT;"
+  "CREATE TABLE anomaly("
+  "  id INTEGER PRIMARY KEY,"
+  "  kind TEXT NOT NULL,"
+  "  container_code TEXT,"
+  "  event_id BLOB,"
+  "  other_event_id BLOB,"
+  "  detail TEXT NOT NULL,"
+  "  detected_ms INTEGER NOT NULL,"
+  "  source TEXT NOT NULL,"
+  "  resolved_by BLOB) STRICT;"
+  "CREATE INDEX anomaly_open ON anomaly (resolved_by) WHERE resolved_by IS NULL;"
+  "CREATE INDEX event_by_device ON event (device_id, device_seq);";
+
 /* ---- Small helpers -------------------------------------------------------- */
 
 gboolean
@@ -144,8 +229,12 @@ wt_db_error (WtLedger  *self,
     g_set_error (error, WT_ERROR, WT_ERROR_DB,
                  _("The ledger “%s” cannot be written: %s."), self->path, sqlite3_errmsg (self->db));
   else
-    g_set_error (error, WT_ERROR, WT_ERROR_DB,
-                 _("The ledger failed while %s: %s."), what, sqlite3_errmsg (self->db));
+    {
+      /* @what is for the log, in English; the user gets SQLite's words. */
+      g_debug ("SQLite failed while %s: %s", what, sqlite3_errmsg (self->db));
+      g_set_error (error, WT_ERROR, WT_ERROR_DB,
+                   _("The ledger could not be read or written: %s."), sqlite3_errmsg (self->db));
+    }
 
   return FALSE;
 }
@@ -387,6 +476,46 @@ load_site (WtLedger  *self,
   return TRUE;
 }
 
+/* Fills the editable list of treatment methods from the shipped data. */
+static gboolean
+seed_methods (WtLedger  *self,
+              GError   **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  bytes = g_resources_lookup_data ("/org/wastetag/Wastetag/core/data/treatment-methods.tsv",
+                                   G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  if (bytes == NULL)
+    return TRUE;
+
+  stmt = wt_db_prepare (self, "INSERT OR IGNORE INTO treatment_method VALUES (?1, ?2)", error);
+  if (stmt == NULL)
+    return FALSE;
+
+  {
+    g_autofree char *text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+
+    lines = g_strsplit (text, "\n", -1);
+  }
+
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], "\t", 3);
+
+      if (g_strv_length (f) < 2 || f[0][0] == '\0' || f[0][0] == '#')
+        continue;
+      sqlite3_reset (stmt);
+      sqlite3_bind_text (stmt, 1, f[0], -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, f[1], -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        return wt_db_error (self, error, "adding treatment methods");
+    }
+
+  return TRUE;
+}
+
 static gboolean
 migrate (WtLedger  *self,
          GError   **error)
@@ -447,7 +576,30 @@ migrate (WtLedger  *self,
         }
     }
 
-  /* Later versions add steps here: `if (version < 2) { ... user_version = 2 }`. */
+  if (version < 2)
+    {
+      g_autofree char *sql = g_strdup_printf ("BEGIN IMMEDIATE;%sPRAGMA user_version = 2;", schema_v2);
+
+      if (!wt_db_exec (self, sql, error) || !seed_methods (self, error) ||
+          !wt_db_exec (self, "COMMIT", error))
+        {
+          wt_db_rollback (self);
+          return FALSE;
+        }
+    }
+
+  if (version < 3)
+    {
+      g_autofree char *sql = g_strdup_printf ("BEGIN IMMEDIATE;%sPRAGMA user_version = 3;COMMIT;", schema_v3);
+
+      if (!wt_db_exec (self, sql, error))
+        {
+          wt_db_rollback (self);
+          return FALSE;
+        }
+    }
+
+  /* Later versions add steps here: `if (version < 4) { ... user_version = 4 }`. */
 
   return TRUE;
 }
@@ -791,7 +943,8 @@ wt_ledger_init_site (WtLedger      *self,
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = wt_db_prepare (self, "INSERT INTO device VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)", error);
+  stmt = wt_db_prepare (self, "INSERT INTO device (device_id, site_id, name, slot, public_key, is_local, created_ms)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
@@ -833,7 +986,7 @@ out:
 
 /* Hashes an event: SHA-256 over the previous hash and every field, each
  * field length-prefixed so no two different events share an encoding. */
-static void
+void
 event_hash (const guint8 *prev_hash,
             const char   *event_id,
             const char   *device_id,
@@ -1513,6 +1666,34 @@ wt_ledger_abandon_job (WtLedger    *self,
 
 /* ---- Containers ------------------------------------------------------------- */
 
+static const char * const state_ids[] = {
+  [WT_CONTAINER_LABELLED] = "labelled",
+  [WT_CONTAINER_VOIDED] = "voided",
+  [WT_CONTAINER_STORED] = "stored",
+  [WT_CONTAINER_SHIPPED] = "shipped",
+  [WT_CONTAINER_RECEIVED] = "received",
+  [WT_CONTAINER_REJECTED] = "rejected",
+  [WT_CONTAINER_TREATED] = "treated",
+};
+
+const char *
+wt_container_state_to_id (WtContainerState state)
+{
+  g_return_val_if_fail (state < G_N_ELEMENTS (state_ids), "");
+
+  return state_ids[state];
+}
+
+WtContainerState
+wt_container_state_from_id (const char *id)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (state_ids); i++)
+    if (g_strcmp0 (id, state_ids[i]) == 0)
+      return i;
+
+  return WT_CONTAINER_LABELLED;
+}
+
 const char *
 wt_container_state_to_string (WtContainerState state)
 {
@@ -1522,6 +1703,16 @@ wt_container_state_to_string (WtContainerState state)
       return _("Labelled");
     case WT_CONTAINER_VOIDED:
       return _("Voided");
+    case WT_CONTAINER_STORED:
+      return _("In storage");
+    case WT_CONTAINER_SHIPPED:
+      return _("Shipped");
+    case WT_CONTAINER_RECEIVED:
+      return _("Received");
+    case WT_CONTAINER_REJECTED:
+      return _("Rejected");
+    case WT_CONTAINER_TREATED:
+      return _("Treated");
     default:
       return "";
     }
@@ -1538,16 +1729,14 @@ wt_container_free (WtContainer *container)
   g_free (container->common_name);
   g_free (container->date);
   g_free (container->void_reason);
+  g_free (container->facility);
+  g_free (container->manifest_id);
   g_clear_pointer (&container->content, wt_label_content_free);
   g_free (container);
 }
 
-#define CONTAINER_COLUMNS \
-  "code, waste_code, waste_name, common_name, hazards, weight_kg, state, reprints," \
-  " labelled_ms, day, void_reason, label"
-
-static WtContainer *
-container_from_row (sqlite3_stmt *stmt)
+WtContainer *
+wt_container_from_row (sqlite3_stmt *stmt)
 {
   WtContainer *c = g_new0 (WtContainer, 1);
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -1559,14 +1748,17 @@ container_from_row (sqlite3_stmt *stmt)
   c->common_name = wt_db_column_dup (stmt, 3);
   c->hazards = sqlite3_column_int (stmt, 4);
   c->weight_kg = sqlite3_column_type (stmt, 5) == SQLITE_NULL ? -1 : sqlite3_column_double (stmt, 5);
-  c->state = g_strcmp0 ((const char *) sqlite3_column_text (stmt, 6), "voided") == 0
-    ? WT_CONTAINER_VOIDED : WT_CONTAINER_LABELLED;
+  c->state = wt_container_state_from_id ((const char *) sqlite3_column_text (stmt, 6));
   c->reprints = sqlite3_column_int (stmt, 7);
   c->labelled_ms = sqlite3_column_int64 (stmt, 8);
   c->date = wt_db_column_dup (stmt, 9);
   c->void_reason = sqlite3_column_type (stmt, 10) == SQLITE_NULL ? NULL : wt_db_column_dup (stmt, 10);
   c->size_mm = 100;
   c->ecc = WT_ECC_Q;
+  c->facility = sqlite3_column_type (stmt, 12) == SQLITE_NULL ? NULL : wt_db_column_dup (stmt, 12);
+  c->manifest_id = sqlite3_column_type (stmt, 13) == SQLITE_NULL ? NULL : wt_db_column_dup (stmt, 13);
+  c->predecessor_unknown = sqlite3_column_int (stmt, 14);
+  c->updated_ms = sqlite3_column_type (stmt, 15) == SQLITE_NULL ? c->labelled_ms : sqlite3_column_int64 (stmt, 15);
 
   if (label && json_parser_load_from_data (parser, label, -1, NULL) &&
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
@@ -1605,7 +1797,7 @@ wt_ledger_get_container (WtLedger    *self,
   sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
-    ret = container_from_row (stmt);
+    ret = wt_container_from_row (stmt);
   else if (rc == SQLITE_DONE)
     g_set_error (error, WT_ERROR, WT_ERROR_NOT_FOUND,
                  _("No container with the code %s is registered in this ledger."), code);
@@ -1643,7 +1835,7 @@ wt_ledger_list_containers (WtLedger  *self,
 
   ret = g_ptr_array_new_with_free_func ((GDestroyNotify) wt_container_free);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (ret, container_from_row (stmt));
+    g_ptr_array_add (ret, wt_container_from_row (stmt));
 
   if (rc != SQLITE_DONE)
     {
@@ -1790,11 +1982,12 @@ wt_ledger_relabel (WtLedger    *self,
       !wt_appender_finish (self, &app, error))
     goto fail;
 
-  stmt = wt_db_prepare (self, "UPDATE container SET reprints = reprints + 1, last_event = ?2 WHERE code = ?1", error);
+  stmt = wt_db_prepare (self, "UPDATE container SET reprints = reprints + 1, last_event = ?2, updated_ms = ?3 WHERE code = ?1", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
   sqlite3_bind_blob (stmt, 2, event_id, 16, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, wt_ledger_now_ms (self));
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
       wt_db_error (self, error, "recording the reprint");
@@ -1870,6 +2063,16 @@ wt_ledger_void (WtLedger    *self,
       goto fail;
     }
 
+  /* Voiding is for a label printed by mistake: once the container has
+   * changed hands, its history must stay whole. */
+  if (g_strcmp0 (state, "labelled") != 0 && g_strcmp0 (state, "stored") != 0)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_STATE,
+                   _("%s has already been handed over (%s), so its label can no longer be voided. Record what happened to it instead."),
+                   code, wt_container_state_to_string (wt_container_state_from_id (state)));
+      goto fail;
+    }
+
   payload = reason_payload (trimmed, 0);
 
   if (!wt_appender_begin (self, &app, error) ||
@@ -1877,12 +2080,13 @@ wt_ledger_void (WtLedger    *self,
       !wt_appender_finish (self, &app, error))
     goto fail;
 
-  stmt = wt_db_prepare (self, "UPDATE container SET state = 'voided', void_reason = ?2, last_event = ?3 WHERE code = ?1", error);
+  stmt = wt_db_prepare (self, "UPDATE container SET state = 'voided', void_reason = ?2, last_event = ?3, updated_ms = ?4 WHERE code = ?1", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, trimmed, -1, SQLITE_STATIC);
   sqlite3_bind_blob (stmt, 3, event_id, 16, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, wt_ledger_now_ms (self));
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
       wt_db_error (self, error, "voiding the label");
@@ -1985,16 +2189,56 @@ out:
   return ret;
 }
 
+typedef enum
+{
+  TAMPER_GAP,
+  TAMPER_LINK,
+  TAMPER_ID,
+  TAMPER_ALTERED,
+  TAMPER_SIGNATURE,
+} Tamper;
+
+/* One whole sentence per kind of damage, naming the event. */
 static gboolean
 tampered (GError     **error,
+          Tamper       kind,
           gint64       row_id,
           const char  *device,
           gint64       seq,
-          const char  *why)
+          gint64       missing)
 {
-  g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
-               _("The ledger has been tampered with: event #%" G_GINT64_FORMAT " (device %s, sequence %" G_GINT64_FORMAT ") %s."),
-               row_id, device, seq, why);
+  long long row = row_id, s = seq, m = missing;
+
+  switch (kind)
+    {
+    case TAMPER_GAP:
+      g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
+                   _("The ledger has been tampered with: event #%lld (device %s, sequence %lld) follows a gap; event %lld of this device is missing."),
+                   row, device, s, m);
+      break;
+    case TAMPER_LINK:
+      g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
+                   _("The ledger has been tampered with: event #%lld (device %s, sequence %lld) does not link to the event before it; events were removed or reordered."),
+                   row, device, s);
+      break;
+    case TAMPER_ID:
+      g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
+                   _("The ledger has been tampered with: event #%lld (device %s, sequence %lld) has a damaged id."),
+                   row, device, s);
+      break;
+    case TAMPER_ALTERED:
+      g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
+                   _("The ledger has been tampered with: event #%lld (device %s, sequence %lld) was altered; its content no longer matches its hash."),
+                   row, device, s);
+      break;
+    case TAMPER_SIGNATURE:
+    default:
+      g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
+                   _("The ledger has been tampered with: event #%lld (device %s, sequence %lld) is not signed by its device’s key."),
+                   row, device, s);
+      break;
+    }
+
   return FALSE;
 }
 
@@ -2054,20 +2298,19 @@ wt_ledger_verify (WtLedger  *self,
 
       if (seq != expect_seq)
         {
-          g_autofree char *why = g_strdup_printf (_("follows a gap: event %" G_GINT64_FORMAT " of this device is missing"), expect_seq);
-          tampered (error, row, dev, seq, why);
+          tampered (error, TAMPER_GAP, row, dev, seq, expect_seq);
           goto out;
         }
 
       if (sqlite3_column_bytes (stmt, 11) != 32 || memcmp (sqlite3_column_blob (stmt, 11), prev, 32) != 0)
         {
-          tampered (error, row, dev, seq, _("does not link to the event before it (events were removed or reordered)"));
+          tampered (error, TAMPER_LINK, row, dev, seq, 0);
           goto out;
         }
 
       if (sqlite3_column_bytes (stmt, 1) != 16)
         {
-          tampered (error, row, dev, seq, _("has a damaged id"));
+          tampered (error, TAMPER_ID, row, dev, seq, 0);
           goto out;
         }
       event_id = wt_uuid_text (sqlite3_column_blob (stmt, 1));
@@ -2084,7 +2327,7 @@ wt_ledger_verify (WtLedger  *self,
 
       if (sqlite3_column_bytes (stmt, 12) != 32 || memcmp (sqlite3_column_blob (stmt, 12), hash, 32) != 0)
         {
-          tampered (error, row, dev, seq, _("was altered: its content no longer matches its hash"));
+          tampered (error, TAMPER_ALTERED, row, dev, seq, 0);
           goto out;
         }
 
@@ -2094,7 +2337,7 @@ wt_ledger_verify (WtLedger  *self,
           crypto_sign_verify_detached (sqlite3_column_blob (stmt, 13), hash, sizeof hash,
                                        g_bytes_get_data (pk, NULL)) != 0)
         {
-          tampered (error, row, dev, seq, _("is not signed by its device’s key"));
+          tampered (error, TAMPER_SIGNATURE, row, dev, seq, 0);
           goto out;
         }
 
@@ -2128,8 +2371,8 @@ wt_ledger_verify (WtLedger  *self,
           memcmp (sqlite3_column_blob (heads, 2), sqlite3_column_blob (heads, 4), 32) != 0)
         {
           g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
-                       _("The ledger has been tampered with: device %s recorded %" G_GINT64_FORMAT " events, but the ledger holds %" G_GINT64_FORMAT " (events were removed)."),
-                       (const char *) sqlite3_column_text (heads, 0), last_seq, max_seq);
+                       _("The ledger has been tampered with: device %s recorded %lld events, but the ledger holds %lld; events were removed."),
+                       (const char *) sqlite3_column_text (heads, 0), (long long) last_seq, (long long) max_seq);
           goto out;
         }
     }

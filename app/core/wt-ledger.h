@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 #define WT_TYPE_LEDGER (wt_ledger_get_type ())
 G_DECLARE_FINAL_TYPE (WtLedger, wt_ledger, WT, LEDGER, GObject)
 
-#define WT_LEDGER_SCHEMA_VERSION 1
+#define WT_LEDGER_SCHEMA_VERSION 3
 
 /**
  * WtSite:
@@ -115,9 +115,18 @@ gboolean     wt_ledger_abandon_job      (WtLedger              *self,
 
 typedef enum
 {
-  WT_CONTAINER_LABELLED,
-  WT_CONTAINER_VOIDED,
+  WT_CONTAINER_LABELLED,  /* registered, label printed */
+  WT_CONTAINER_VOIDED,    /* label voided; the code is dead */
+  WT_CONTAINER_STORED,    /* 入库: in a storage facility */
+  WT_CONTAINER_SHIPPED,   /* 出库: handed to a carrier under a manifest */
+  WT_CONTAINER_RECEIVED,  /* 接收: accepted at the receiver */
+  WT_CONTAINER_REJECTED,  /* 拒收: refused at the receiver */
+  WT_CONTAINER_TREATED,   /* 利用/处置 recorded */
 } WtContainerState;
+
+/* "labelled", "stored"... as stored in the ledger; and back. */
+const char  *wt_container_state_to_id     (WtContainerState  state);
+WtContainerState wt_container_state_from_id (const char     *id);
 
 const char  *wt_container_state_to_string (WtContainerState state); /* translated */
 
@@ -137,6 +146,10 @@ typedef struct
   WtLabelContent   *content;        /* the label as printed */
   guint             size_mm;
   WtEcc             ecc;
+  char             *facility;       /* where it is stored, or NULL */
+  char             *manifest_id;    /* the manifest it last moved under, or NULL */
+  gboolean          predecessor_unknown; /* received before its history arrived */
+  gint64            updated_ms;     /* wall clock of its last event */
 } WtContainer;
 
 void         wt_container_free          (WtContainer *container);
