@@ -157,7 +157,9 @@ wt_container_item_new (const WtContainer *container,
     self->display = g_strdup (container->code);
   self->waste_code = g_strdup (container->waste_code);
   if (container->common_name != NULL && container->common_name[0] != '\0')
-    self->waste_name = g_strdup_printf ("%s (%s)", container->common_name,
+    /* Translators: the plant's name for the waste, then the catalogue's
+     * name in brackets; use the brackets of your language. */
+    self->waste_name = g_strdup_printf (_("%s (%s)"), container->common_name,
                                         container->waste_name != NULL ? container->waste_name : "");
   else
     self->waste_name = g_strdup (container->waste_name);

@@ -126,7 +126,7 @@ static const char *
 event_title (const char *kind)
 {
   if (g_strcmp0 (kind, "labelled") == 0)
-    return _("Labelled");
+    return _("Label printed");
   if (g_strcmp0 (kind, "relabelled") == 0)
     return _("Label reprinted");
   if (g_strcmp0 (kind, "voided") == 0)
@@ -137,6 +137,8 @@ event_title (const char *kind)
     return _("Shipped");
   if (g_strcmp0 (kind, "received") == 0)
     return _("Received");
+  if (g_strcmp0 (kind, "rejected") == 0)
+    return _("Rejected at receipt");
   if (g_strcmp0 (kind, "treated") == 0)
     return _("Treated");
   if (g_strcmp0 (kind, "weighed") == 0)
@@ -197,6 +199,29 @@ set_value (AdwActionRow *row,
   adw_action_row_set_subtitle (row, value != NULL && value[0] != '\0' ? value : "—");
 }
 
+/* "T Toxic, I Ignitable": the letters with their names, in the user's
+ * language. */
+static char *
+hazard_names (guint hazards)
+{
+  static const char *names[WT_N_HAZARDS] = {
+    N_("T Toxic"), N_("C Corrosive"), N_("I Ignitable"), N_("R Reactive"), N_("In Infectious"),
+  };
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < WT_N_HAZARDS; i++)
+    {
+      if (!(hazards & wt_hazard_nth (i)))
+        continue;
+      if (s->len > 0)
+        /* Translators: separates hazard names in a list, e.g. "T Toxic, I Ignitable". */
+        g_string_append (s, _(", "));
+      g_string_append (s, _(names[i]));
+    }
+
+  return g_string_free (s, FALSE);
+}
+
 static void
 show_container (WtContainerPage   *self,
                 const WtContainer *c,
@@ -204,7 +229,7 @@ show_container (WtContainerPage   *self,
                 const char        *display)
 {
   g_autofree char *waste = g_strdup_printf ("%s %s", c->waste_code, c->waste_name != NULL ? c->waste_name : "");
-  g_autofree char *hazards = wt_hazard_to_string (c->hazards);
+  g_autofree char *hazards = hazard_names (c->hazards);
   g_autofree char *weight = c->weight_kg >= 0 ? g_strdup_printf (_("%g kg"), c->weight_kg) : NULL;
   g_autofree char *label = g_strdup_printf (_("%u mm, error correction %s"), c->size_mm, wt_ecc_to_string (c->ecc));
   g_autofree char *reprints = g_strdup_printf ("%u", c->reprints);

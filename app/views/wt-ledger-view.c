@@ -113,8 +113,8 @@ loaded_cb (GObject      *object,
                        loaded->items->pdata, loaded->items->len);
 
   if ((gint64) loaded->items->len < loaded->total)
-    count = g_strdup_printf (_("The newest %u of %" G_GINT64_FORMAT " containers"),
-                             loaded->items->len, loaded->total);
+    count = g_strdup_printf (_("The newest %u of %lld containers"),
+                             loaded->items->len, (long long) loaded->total);
   else
     count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u container", "%u containers", loaded->items->len),
                              loaded->items->len);
