@@ -775,30 +775,6 @@ cmd_history (int    argc,
   return 0;
 }
 
-static int
-cmd_ledger (int    argc,
-            char **argv)
-{
-  g_autoptr(GOptionContext) context = g_option_context_new (_("verify — check the ledger’s hash chains and signatures"));
-  g_autoptr(WtLedger) ledger = NULL;
-  GError *error = NULL;
-  gint64 n = 0;
-
-  if (!parse_options (context, &argc, &argv))
-    return 2;
-  if (argc != 2 || strcmp (argv[1], "verify") != 0)
-    return fail_msg (_("Say “ledger verify”."));
-
-  ledger = open_ledger (&error);
-  if (ledger == NULL)
-    return fail (error);
-  if (!wt_ledger_verify (ledger, &n, &error))
-    return fail (error);
-
-  g_print ("%" G_GINT64_FORMAT "\n", n);
-  return 0;
-}
-
 /* ---- main ------------------------------------------------------------------------- */
 
 static const struct
@@ -824,7 +800,11 @@ static const struct
   { "weigh", wt_cli_weigh, N_("Record a weighing") },
   { "inspect", wt_cli_inspect, N_("Record a condition check") },
   { "methods", wt_cli_methods, N_("List or edit the treatment methods") },
-  { "ledger", cmd_ledger, N_("Verify the ledger") },
+  { "ledger", wt_cli_ledger, N_("Verify the ledger, or print an HJ 1259 record table") },
+  { "report", wt_cli_report, N_("The period report (HJ 1259 Annex C)") },
+  { "overdue", wt_cli_overdue, N_("Containers stored longer than the limit") },
+  { "correct", wt_cli_correct, N_("Correct a recorded weight or date") },
+  { "settings", wt_cli_settings, N_("Show or change the site’s ledger settings") },
 };
 
 static void

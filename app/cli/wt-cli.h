@@ -29,5 +29,10 @@ int        wt_cli_treat     (int argc, char **argv);
 int        wt_cli_weigh     (int argc, char **argv);
 int        wt_cli_inspect   (int argc, char **argv);
 int        wt_cli_methods   (int argc, char **argv);
+int        wt_cli_report    (int argc, char **argv);
+int        wt_cli_ledger    (int argc, char **argv);
+int        wt_cli_overdue   (int argc, char **argv);
+int        wt_cli_correct   (int argc, char **argv);
+int        wt_cli_settings  (int argc, char **argv);
 
 G_END_DECLS

@@ -472,12 +472,22 @@ record (WtLedger    *self,
         double       weight_kg,
         GError     **error)
 {
-  g_autoptr(JsonNode) node = json_builder_get_root (payload_builder);
-  g_autofree char *payload = wt_json_text (node);
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *payload = NULL;
+  g_autofree char *batch = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   guint8 last[16];
   guint8 event_id[16];
   gboolean have_last;
+
+  /* Every event written by one action shares a batch: HJ 1259's 入库、出库
+   * and 利用/处置 batch codes are numbered from these. */
+  batch = g_strdup_printf ("%s:%" G_GINT64_FORMAT, self->device_id, app->first_seq);
+  json_builder_set_member_name (payload_builder, "batch");
+  json_builder_add_string_value (payload_builder, batch);
+  json_builder_end_object (payload_builder);
+  node = json_builder_get_root (payload_builder);
+  payload = wt_json_text (node);
 
   have_last = last_event_of (self, code, last);
 
@@ -617,7 +627,7 @@ store_body (WtLedger  *self,
           json_builder_set_member_name (b, "from_facility");
           json_builder_add_string_value (b, c->facility);
         }
-      json_builder_end_object (b);
+      /* record() adds the batch and closes the object. */
 
       if (!record (self, app, c->code, "stored", b, "stored", d->facility, NULL, -1, error))
         return FALSE;
@@ -1732,7 +1742,7 @@ ship_body (WtLedger  *self,
         json_builder_add_double_value (b, c->weight_kg);
       else
         json_builder_add_null_value (b);
-      json_builder_end_object (b);
+      /* record() adds the batch and closes the object. */
 
       if (!record (self, app, c->code, "shipped", b, "shipped", NULL, m->id, -1, error))
         return FALSE;
@@ -1996,7 +2006,7 @@ receive_body (WtLedger  *self,
         json_builder_add_double_value (b, it->weight_kg);
       else
         json_builder_add_null_value (b);
-      json_builder_end_object (b);
+      /* record() adds the batch and closes the object. */
 
       if (!record (self, app, c->code, it->reject ? "rejected" : "received", b,
                    it->reject ? "rejected" : "received", NULL, m->id, it->weight_kg, error))
@@ -2259,7 +2269,7 @@ treat_body (WtLedger  *self,
        * receiver's. Reports tell them apart by this flag. */
       json_builder_set_member_name (b, "self");
       json_builder_add_boolean_value (b, c->state != WT_CONTAINER_RECEIVED);
-      json_builder_end_object (b);
+      /* record() adds the batch and closes the object. */
 
       if (!record (self, app, c->code, "treated", b, "treated", NULL, NULL, -1, error))
         return FALSE;
@@ -2352,7 +2362,7 @@ weigh_body (WtLedger  *self,
       json_builder_set_member_name (b, "weight_kg");
       json_builder_add_double_value (b, d->weight_kg);
     }
-  json_builder_end_object (b);
+  /* record() adds the batch and closes the object. */
 
   return record (self, app, c->code, d->condition ? "inspected" : "weighed", b, NULL, NULL, NULL,
                  d->condition ? -1 : d->weight_kg, error);

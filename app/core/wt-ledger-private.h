@@ -103,6 +103,7 @@ typedef struct
   gint64        hlc;
   sqlite3_stmt *insert;
   const char   *actor;
+  gint64        first_seq;  /* sequence of the first event of this batch */
 } Appender;
 
 gboolean       wt_appender_begin        (WtLedger     *self,

@@ -1067,6 +1067,7 @@ wt_appender_begin (WtLedger  *self,
   if (sqlite3_step (stmt) == SQLITE_ROW)
     app->hlc = sqlite3_column_int64 (stmt, 0);
 
+  app->first_seq = app->seq + 1;
   app->insert = wt_db_prepare (self,
                          "INSERT INTO event (event_id, device_id, device_seq, site_id, container_code,"
                          "  kind, prev_custody, actor, wall_ms, hlc, payload, prev_hash, hash, sig)"
