@@ -128,8 +128,10 @@ wt_application_startup (GApplication *application)
                                          (const char *[]) { "<Control>w", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-view::label",
                                          (const char *[]) { "<Alt>1", NULL });
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-view::ledger",
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-view::scan",
                                          (const char *[]) { "<Alt>2", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-view::ledger",
+                                         (const char *[]) { "<Alt>3", NULL });
 }
 
 static void

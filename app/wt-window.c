@@ -16,6 +16,7 @@
 
 #include "wt-label-view.h"
 #include "wt-ledger-view.h"
+#include "wt-scan-view.h"
 #include "wt-site-window.h"
 #include "wt-window.h"
 #include "wt-worker.h"
@@ -35,6 +36,7 @@ struct _WtWindow
   AdwStatusPage        *error_page;
   AdwViewStack         *view_stack;
   WtLabelView          *label_view;
+  WtScanView           *scan_view;
   WtLedgerView         *ledger_view;
 
   /* Owned References */
@@ -141,6 +143,7 @@ apply_ledger (WtWindow *self)
   if (self->has_site)
     {
       wt_label_view_set_ledger (self->label_view, self->ledger);
+      wt_scan_view_set_ledger (self->scan_view, self->ledger);
       wt_ledger_view_set_ledger (self->ledger_view, self->ledger);
       show_page (self, "views");
     }
@@ -329,6 +332,7 @@ wt_window_class_init (WtWindowClass *klass)
 
   g_type_ensure (WT_TYPE_LABEL_VIEW);
   g_type_ensure (WT_TYPE_LEDGER_VIEW);
+  g_type_ensure (WT_TYPE_SCAN_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/wastetag/Wastetag/ui/wt-window.ui");
   gtk_widget_class_bind_template_child (widget_class, WtWindow, toast_overlay);
@@ -341,6 +345,7 @@ wt_window_class_init (WtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WtWindow, error_page);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, label_view);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, scan_view);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, ledger_view);
   gtk_widget_class_bind_template_callback (widget_class, update_switcher_bar_cb);
   gtk_widget_class_bind_template_callback (widget_class, add_toast_cb);

@@ -15,7 +15,7 @@ G_DECLARE_FINAL_TYPE (WtWindow, wt_window, WT, WINDOW, AdwApplicationWindow)
 
 /* Opens the ledger at wt_ledger_default_path() on a worker thread, then
  * shows the welcome page (no site yet) or the views.
- * Actions: win.site, win.try-demo, win.show-view (s: "label" or "ledger"),
+ * Actions: win.site, win.try-demo, win.show-view (s: "label", "scan" or "ledger"),
  * win.show-folder (s: a folder URI). */
 WtWindow   *wt_window_new        (WtApplication *application) G_GNUC_WARN_UNUSED_RESULT;
 /* Returns: (transfer none) (nullable): the ledger once it is open. */
