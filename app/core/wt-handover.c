@@ -1023,11 +1023,32 @@ resolve_locked (WtLedger    *self,
 
   if (len >= 3 && text[0] == 'W' && text[1] == 'T' && g_ascii_isdigit (text[2]))
     {
-      WtPayload *p = wt_payload_parse (text, len, error);
+      g_autoptr(GError) local = NULL;
+      WtPayload *p = wt_payload_parse (text, len, &local);
       char *code;
 
+      if (p == NULL && g_error_matches (local, WT_ERROR, WT_ERROR_CORRUPT_CODE))
+        {
+          /* A keyboard-wedge scanner cannot type the Chinese of the first
+           * line. If putting the first line back as we print it makes the
+           * whole payload check out, only that line was lost; anything else
+           * (a truncation, a misread) is still refused. */
+          g_autofree char *whole = g_strndup (text, len);
+          const char *nl = strchr (whole, '\n');
+
+          if (nl != NULL)
+            {
+              g_autofree char *fixed = g_strdup_printf ("WT%u 危险废物%s", (guint) WT_PAYLOAD_VERSION, nl);
+
+              p = wt_payload_parse (fixed, -1, NULL);
+            }
+        }
+
       if (p == NULL)
-        return NULL;
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
       code = g_strdup (p->container_code);
       if (out_payload)
         *out_payload = p;

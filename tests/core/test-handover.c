@@ -274,6 +274,19 @@ test_scan_verdicts (Fixture       *f,
     g_assert_cmpint (scan (f->a, WT_SCAN_LOOKUP, NULL, cut), ==, WT_SCAN_RESULT_DAMAGED);
   }
 
+  /* A keyboard-wedge scanner drops the Chinese of the first line: the rest
+   * of the payload still checks out; a changed ID does not. */
+  {
+    const char *nl = strchr (job->payloads[2], '\n');
+    g_autofree char *wedge = g_strconcat ("WT1 ????", nl, NULL);
+    g_autofree char *bad = g_strdup (wedge);
+    char *id = strstr (bad, "ID:") + 3;
+
+    g_assert_cmpint (scan (f->a, WT_SCAN_LOOKUP, NULL, wedge), ==, WT_SCAN_RESULT_OK);
+    id[5] = id[5] == '1' ? '2' : '1';
+    g_assert_cmpint (scan (f->a, WT_SCAN_LOOKUP, NULL, bad), ==, WT_SCAN_RESULT_DAMAGED);
+  }
+
   /* The printed form, typed by a person, with and without a typo. */
   typed = wt_code_to_display (&site->split, job->codes[2]);
   g_assert_cmpint (scan (f->a, WT_SCAN_LOOKUP, NULL, typed), ==, WT_SCAN_RESULT_OK);
