@@ -29,7 +29,12 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <gtk/gtkunixprint.h>
 #include <json-glib/json-glib.h>
+#include <libportal-gtk4/portal-gtk4.h>
+#include <unistd.h>
 
 #include "wt-camera.h"
 #include "wt-decoder.h"
@@ -121,6 +126,7 @@ struct _WtScanView
   GHashTable          *receipt_parts;    /* part number → text */
   GtkMediaStream      *sounds[3];
   GtkNativeDialog     *chooser;
+  XdpPortal           *portal;
   GString             *burst;
   GtkEditable         *burst_editable;   /* weak */
 
@@ -489,6 +495,9 @@ update_buttons_cb (WtScanView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "scan.confirm-handover",
                                  self->ledger != NULL && m != NULL && !m->confirmed);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "scan.print-receipt",
+                                 self->ledger != NULL && m != NULL && m->confirmed
+                                 && m->direction == WT_MANIFEST_OUTGOING);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "scan.send-receipt-to-printer",
                                  self->ledger != NULL && m != NULL && m->confirmed
                                  && m->direction == WT_MANIFEST_OUTGOING);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "scan.check-condition", have_card);
@@ -1430,6 +1439,49 @@ dup_camera_source (WtScanView *self)
   return g_steal_pointer (&source);
 }
 
+static void start_camera_with (WtScanView *self,
+                               const char *source);
+
+/* Inside a Flatpak sandbox the v4l2 devices are not visible: ask the camera
+ * portal for access, then read the camera through PipeWire. */
+static void
+portal_access_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(WtScanView) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *source = NULL;
+  int fd;
+
+  if (!xdp_portal_access_camera_finish (XDP_PORTAL (object), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autoptr(GError) denied = g_error_new_literal (WT_CAMERA_ERROR, WT_CAMERA_ERROR_NO_CAMERA,
+                                                          _("Wastetag may not use the camera. Allow it in the system settings, or use the handheld scanner or Open Image."));
+
+          camera_error_cb (self, denied, NULL);
+        }
+      return;
+    }
+
+  fd = xdp_portal_open_pipewire_remote_for_camera (XDP_PORTAL (object));
+  if (fd < 0)
+    {
+      g_autoptr(GError) none = g_error_new_literal (WT_CAMERA_ERROR, WT_CAMERA_ERROR_NO_CAMERA,
+                                                    _("No camera was found. Check that it is plugged in and that Wastetag may use it."));
+
+      camera_error_cb (self, none, NULL);
+      return;
+    }
+
+  /* The pipeline dups the descriptor; this one is ours to close. */
+  source = wt_camera_pipewire_source (fd, 0);
+  close (fd);
+  start_camera_with (self, source);
+}
+
 static void
 start_camera (WtScanView *self)
 {
@@ -1439,6 +1491,29 @@ start_camera (WtScanView *self)
     return;
 
   source = dup_camera_source (self);
+  if (source[0] == '\0' && wt_camera_is_sandboxed ())
+    {
+      GtkWindow *window = get_window (self);
+      XdpParent *parent = window != NULL ? xdp_parent_new_gtk (window) : NULL;
+
+      if (self->portal == NULL)
+        self->portal = xdp_portal_new ();
+      xdp_portal_access_camera (self->portal, parent, XDP_CAMERA_FLAG_NONE, self->cancellable,
+                                portal_access_cb, g_object_ref (self));
+      g_clear_pointer (&parent, xdp_parent_free);
+      return;
+    }
+
+  start_camera_with (self, source);
+}
+
+static void
+start_camera_with (WtScanView *self,
+                   const char *source)
+{
+  if (self->camera != NULL || !self->camera_wanted)
+    return;
+
   self->camera = wt_camera_new (source[0] != '\0' ? source : NULL);
   wt_camera_set_hold_time (self->camera, g_settings_get_uint (self->settings, "duplicate-hold-seconds") * 1000);
   g_signal_connect_object (self->camera, "frame", G_CALLBACK (frame_cb), self, G_CONNECT_SWAPPED);
@@ -2424,6 +2499,120 @@ print_receipt_action (GtkWidget  *widget,
   gtk_native_dialog_show (self->chooser);
 }
 
+/* ---- Printing the receipt on paper --------------------------------------------------------- */
+
+/* The receipt is already a PDF; CUPS prints PDF directly, so a print job
+ * with the PDF as its source file reaches any printer, with the same
+ * layout as the saved file. */
+static void
+receipt_print_done_cb (GtkPrintJob  *job,
+                       gpointer      user_data,
+                       const GError *error)
+{
+  g_autoptr(WtScanView) self = user_data;
+  const char *path = g_object_get_data (G_OBJECT (job), "wt-receipt-path");
+
+  if (error != NULL)
+    add_toast (self, adw_toast_new_format (_("The receipt could not be printed: %s"), error->message));
+  else
+    add_toast (self, adw_toast_new (_("Handover receipt sent to the printer.")));
+  if (path != NULL)
+    g_unlink (path);
+}
+
+static void
+print_dialog_response_cb (GtkDialog *dialog,
+                          int        response,
+                          gpointer   user_data)
+{
+  WtScanView *self = WT_SCAN_VIEW (user_data);
+  const char *path = g_object_get_data (G_OBJECT (dialog), "wt-receipt-path");
+
+  if (response == GTK_RESPONSE_OK && path != NULL)
+    {
+      GtkPrinter *printer = gtk_print_unix_dialog_get_selected_printer (GTK_PRINT_UNIX_DIALOG (dialog));
+      GtkPrintSettings *settings = gtk_print_unix_dialog_get_settings (GTK_PRINT_UNIX_DIALOG (dialog));
+      GtkPageSetup *setup = gtk_print_unix_dialog_get_page_setup (GTK_PRINT_UNIX_DIALOG (dialog));
+      g_autoptr(GError) error = NULL;
+      GtkPrintJob *job = gtk_print_job_new (_("Handover receipt"), printer, settings, setup);
+
+      g_object_set_data_full (G_OBJECT (job), "wt-receipt-path", g_strdup (path), g_free);
+      if (gtk_print_job_set_source_file (job, path, &error))
+        gtk_print_job_send (job, receipt_print_done_cb, g_object_ref (self), NULL);
+      else
+        {
+          add_toast (self, adw_toast_new_format (_("The receipt could not be printed: %s"), error->message));
+          g_unlink (path);
+        }
+      g_object_unref (job);
+      g_object_unref (settings);
+    }
+  else if (path != NULL)
+    g_unlink (path);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
+receipt_for_printer_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  WtScanView *self = WT_SCAN_VIEW (object);
+  ReceiptPdfJob *job = wt_worker_get_data (result);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  GtkWidget *dialog;
+
+  work_done (self);
+  if (wt_worker_run_finish (result, &error) == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        add_toast (self, adw_toast_new (error->message));
+      return;
+    }
+
+  path = g_file_get_path (job->file);
+  dialog = gtk_print_unix_dialog_new (_("Print Handover Receipt"), get_window (self));
+  gtk_print_unix_dialog_set_manual_capabilities (GTK_PRINT_UNIX_DIALOG (dialog),
+                                                 GTK_PRINT_CAPABILITY_COPIES | GTK_PRINT_CAPABILITY_GENERATE_PDF);
+  gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
+  g_object_set_data_full (G_OBJECT (dialog), "wt-receipt-path", g_steal_pointer (&path), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (print_dialog_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+send_receipt_to_printer_action (GtkWidget  *widget,
+                                const char *action_name,
+                                GVariant   *parameter)
+{
+  WtScanView *self = WT_SCAN_VIEW (widget);
+  WtManifest *m = current_manifest (self);
+  g_autofree char *tmpl = g_build_filename (g_get_tmp_dir (), "wastetag-receipt-XXXXXX.pdf", NULL);
+  ReceiptPdfJob *job;
+  int fd;
+
+  if (self->ledger == NULL || m == NULL)
+    return;
+
+  fd = g_mkstemp_full (tmpl, O_RDWR, 0600);
+  if (fd < 0)
+    {
+      add_toast (self, adw_toast_new (_("No temporary file could be made for printing.")));
+      return;
+    }
+  close (fd);
+
+  job = g_new0 (ReceiptPdfJob, 1);
+  job->ledger = g_object_ref (self->ledger);
+  job->manifest_id = g_strdup (m->id);
+  job->file = g_file_new_for_path (tmpl);
+  work_started (self);
+  wt_worker_run_async (self, write_receipt_thread, job, receipt_pdf_job_free, NULL, self->cancellable,
+                       receipt_for_printer_cb, NULL);
+}
+
 static void
 write_receipt_to_action (GtkWidget  *widget,
                          const char *action_name,
@@ -3070,6 +3259,7 @@ wt_scan_view_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   stop_camera (self);
   burst_reset (self);
+  g_clear_object (&self->portal);
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (self->chooser);
   g_clear_object (&self->chooser);
@@ -3245,6 +3435,7 @@ wt_scan_view_class_init (WtScanViewClass *klass)
   gtk_widget_class_install_action (widget_class, "scan.open-manifest", "s", open_manifest_action);
   gtk_widget_class_install_action (widget_class, "scan.confirm-handover", NULL, confirm_handover_action);
   gtk_widget_class_install_action (widget_class, "scan.print-receipt", NULL, print_receipt_action);
+  gtk_widget_class_install_action (widget_class, "scan.send-receipt-to-printer", NULL, send_receipt_to_printer_action);
   gtk_widget_class_install_action (widget_class, "scan.write-receipt-to", "s", write_receipt_to_action);
   gtk_widget_class_install_action (widget_class, "scan.store", NULL, store_action);
   gtk_widget_class_install_action (widget_class, "scan.treat", NULL, treat_action);
