@@ -38,6 +38,8 @@ struct _WtWindow
   WtLabelView          *label_view;
   WtScanView           *scan_view;
   WtLedgerView         *ledger_view;
+  GtkWidget            *overdue_button;
+  AdwButtonContent     *overdue_content;
 
   /* Owned References */
   WtLedger             *ledger;
@@ -46,6 +48,7 @@ struct _WtWindow
 
   gboolean              has_site;
   gboolean              working;
+  gboolean              told_overdue;
 };
 
 G_DEFINE_FINAL_TYPE (WtWindow, wt_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -282,6 +285,65 @@ show_folder_action (GtkWidget  *widget,
 
 /* ---- GObject ------------------------------------------------------------------ */
 
+/* ---- Overdue storage and integrity at start-up ---------------------------------------- */
+
+static void
+show_overdue (WtWindow *self)
+{
+  adw_view_stack_set_visible_child_name (self->view_stack, "ledger");
+  gtk_widget_activate_action (GTK_WIDGET (self->ledger_view), "ledger.show-overdue", NULL);
+}
+
+static void
+show_overdue_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  show_overdue (WT_WINDOW (widget));
+}
+
+static void
+overdue_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     WtWindow         *self)
+{
+  if (g_strcmp0 (response, "show") == 0)
+    show_overdue (self);
+}
+
+/* The overdue count is one click away in the header bar; the first time
+ * it is known after start-up and not zero, a dialog says so. */
+static void
+n_overdue_changed_cb (WtWindow   *self,
+                      GParamSpec *pspec,
+                      GObject    *view)
+{
+  guint n = wt_ledger_view_get_n_overdue (self->ledger_view);
+  g_autofree char *label = g_strdup_printf ("%u", n);
+
+  adw_button_content_set_label (self->overdue_content, label);
+  gtk_widget_set_visible (self->overdue_button, n > 0);
+
+  if (n > 0 && !self->told_overdue)
+    {
+      AdwMessageDialog *dialog;
+
+      self->told_overdue = TRUE;
+      dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("Overdue Storage"), NULL));
+      adw_message_dialog_format_body (dialog,
+                                      g_dngettext (GETTEXT_PACKAGE,
+                                                   "%u container has been stored longer than this site allows. Arrange its transfer or treatment.",
+                                                   "%u containers have been stored longer than this site allows. Arrange their transfer or treatment.",
+                                                   n),
+                                      n);
+      adw_message_dialog_add_responses (dialog, "close", _("_Later"), "show", _("_Show Them"), NULL);
+      adw_message_dialog_set_response_appearance (dialog, "show", ADW_RESPONSE_SUGGESTED);
+      adw_message_dialog_set_default_response (dialog, "show");
+      g_signal_connect_object (dialog, "response", G_CALLBACK (overdue_response_cb), self, 0);
+      gtk_window_present (GTK_WINDOW (dialog));
+    }
+}
+
 static gboolean
 wt_window_close_request (GtkWindow *window)
 {
@@ -347,6 +409,8 @@ wt_window_class_init (WtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WtWindow, label_view);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, scan_view);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, ledger_view);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, overdue_button);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, overdue_content);
   gtk_widget_class_bind_template_callback (widget_class, update_switcher_bar_cb);
   gtk_widget_class_bind_template_callback (widget_class, add_toast_cb);
   gtk_widget_class_bind_template_callback (widget_class, ledger_changed_cb);
@@ -355,6 +419,7 @@ wt_window_class_init (WtWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.try-demo", NULL, try_demo_action);
   gtk_widget_class_install_action (widget_class, "win.show-view", "s", show_view_action);
   gtk_widget_class_install_action (widget_class, "win.show-folder", "s", show_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.show-overdue", NULL, show_overdue_action);
 }
 
 static void
@@ -373,6 +438,7 @@ wt_window_init (WtWindow *self)
 
   show_page (self, "loading");
   update_switcher_bar_cb (self);
+  g_signal_connect_object (self->ledger_view, "notify::n-overdue", G_CALLBACK (n_overdue_changed_cb), self, G_CONNECT_SWAPPED);
 
   wt_worker_run_async (self, open_thread, NULL, NULL, opened_free, self->cancellable, opened_cb, NULL);
 }
