@@ -24,6 +24,7 @@
 #include "wt-label.h"
 #include "wt-ledger.h"
 #include "wt-cli.h"
+#include "wt-cli-sync.h"
 #include "wt-cli-scan.h"
 
 typedef int (*CommandFunc) (int argc, char **argv);
@@ -805,6 +806,10 @@ static const struct
   { "overdue", wt_cli_overdue, N_("Containers stored longer than the limit") },
   { "correct", wt_cli_correct, N_("Correct a recorded weight or date") },
   { "settings", wt_cli_settings, N_("Show or change the site’s ledger settings") },
+  { "central", wt_cli_central, N_("Set up the central store (init, add-site, verify)") },
+  { "sync", wt_cli_sync, N_("Sync with the central store") },
+  { "bundle", wt_cli_bundle, N_("Export or import a USB bundle") },
+  { "anomalies", wt_cli_anomalies, N_("List or resolve anomalies found by sync") },
 };
 
 static void

@@ -1,0 +1,1648 @@
+/* wt-sync.c: the central PostgreSQL store over TLS.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The protocol is a handful of SQL functions (resources/sql/); this file
+ * only moves rows. Nothing is trusted from the client's memory of what it
+ * sent: the server's cursor says where to resume, so a killed connection, a
+ * restarted server or the same batch sent twice at once all end with every
+ * event stored exactly once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <libpq-fe.h>
+#include <libsecret/secret.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt-error.h"
+#include "wt-ledger-private.h"
+#include "wt-sync.h"
+
+#define DEFAULT_BATCH 10000
+#define DEFAULT_PAGE 10000
+#define SQL_RESOURCE_DIR "/org/wastetag/Wastetag/core/sql"
+
+G_DEFINE_QUARK (wt-sync-error-quark, wt_sync_error)
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGconn, PQfinish)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGresult, PQclear)
+
+/* ---- Errors --------------------------------------------------------------------- */
+
+/* libpq's messages run over several lines; a user gets one sentence. */
+static char *
+one_line (const char *text)
+{
+  g_auto(GStrv) words = g_strsplit_set (text && *text ? text : "?", " \t\n\r", -1);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; words[i]; i++)
+    if (words[i][0])
+      g_string_append_printf (out, out->len ? " %s" : "%s", words[i]);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static char *
+server_words (PGconn   *conn,
+              PGresult *res)
+{
+  const char *msg = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+  if (msg == NULL)
+    msg = PQerrorMessage (conn);
+  return one_line (msg);
+}
+
+/* One sentence for a failed statement; the connection's state tells a
+ * broken connection from a refusal. */
+static gboolean
+set_pg_error (GError     **error,
+              PGconn      *conn,
+              PGresult    *res,
+              const char  *doing)
+{
+  g_autofree char *words = server_words (conn, res);
+  const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+
+  if (PQstatus (conn) != CONNECTION_OK || (state && (g_str_has_prefix (state, "57P") || g_str_has_prefix (state, "08"))))
+    g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_LOST,
+                 _("The connection to the central store broke while %s (%s). Nothing of the unfinished step was kept; sync again to resume where the store stopped."),
+                 doing, words);
+  else if (g_strcmp0 (state, "WTB01") == 0)
+    g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_BLOCKED,
+                 _("The central store has blocked this device (%s). Ask the central office to look at its anomalies."),
+                 words);
+  else if (g_strcmp0 (state, "42501") == 0 || g_strcmp0 (state, "WTD01") == 0 || g_strcmp0 (state, "42P01") == 0)
+    g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_REFUSED,
+                 _("The central store refused %s: %s."), doing, words);
+  else if (g_strcmp0 (state, "3F000") == 0 || g_strcmp0 (state, "42883") == 0)
+    g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_SCHEMA,
+                 _("The central store is not set up for Wastetag (%s). Run “wastetag-cli central init” on it first."),
+                 words);
+  else
+    g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_SERVER,
+                 _("The central store refused %s: %s."), doing, words);
+  return FALSE;
+}
+
+static gboolean
+exec_ok (PGconn      *conn,
+         const char  *sql,
+         const char  *doing,
+         GError     **error)
+{
+  g_autoptr(PGresult) res = PQexec (conn, sql);
+  ExecStatusType st = PQresultStatus (res);
+
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    return set_pg_error (error, conn, res, doing);
+  return TRUE;
+}
+
+static PGresult *
+query (PGconn      *conn,
+       const char  *sql,
+       int          n_params,
+       const char * const *values,
+       const char  *doing,
+       GError     **error)
+{
+  PGresult *res = PQexecParams (conn, sql, n_params, NULL, values, NULL, NULL, 0);
+
+  if (PQresultStatus (res) != PGRES_TUPLES_OK && PQresultStatus (res) != PGRES_COMMAND_OK)
+    {
+      set_pg_error (error, conn, res, doing);
+      PQclear (res);
+      return NULL;
+    }
+  return res;
+}
+
+static void
+quiet_notice (void       *data,
+              const char *message)
+{
+  g_debug ("server: %s", message);
+}
+
+static PGconn *
+connect_to (const char  *conninfo,
+            GError     **error)
+{
+  g_autofree char *full = g_strdup_printf ("%s client_encoding=UTF8 application_name=wastetag connect_timeout=15",
+                                           conninfo);
+  PGconn *conn = PQconnectdb (full);
+
+  if (PQstatus (conn) != CONNECTION_OK)
+    {
+      g_autofree char *words = one_line (PQerrorMessage (conn));
+
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONNECT,
+                   _("The central store cannot be reached or refused this login: %s"), words);
+      PQfinish (conn);
+      return NULL;
+    }
+  /* Server notices (a shutdown warning) are not for the user. */
+  PQsetNoticeProcessor (conn, quiet_notice, NULL);
+  return conn;
+}
+
+static void
+rollback (PGconn *conn)
+{
+  if (PQstatus (conn) == CONNECTION_OK && PQtransactionStatus (conn) != PQTRANS_IDLE)
+    PQclear (PQexec (conn, "ROLLBACK"));
+}
+
+/* ---- Text helpers ------------------------------------------------------------------ */
+
+static char *
+hex_of (const guint8 *bin,
+        gsize         len)
+{
+  char *hex = g_malloc (len * 2 + 1);
+
+  sodium_bin2hex (hex, len * 2 + 1, bin, len);
+  return hex;
+}
+
+/* A bytea in text form ("\x0a1b…") into @out. */
+static gboolean
+bytea_in (const char *text,
+          guint8     *out,
+          gsize       len)
+{
+  size_t bin_len = 0;
+
+  if (text == NULL || text[0] != '\\' || text[1] != 'x')
+    return FALSE;
+  return sodium_hex2bin (out, len, text + 2, strlen (text + 2), NULL, &bin_len, NULL) == 0 && bin_len == len;
+}
+
+static void
+copy_text (GString    *out,
+           const char *s)
+{
+  for (; *s; s++)
+    switch (*s)
+      {
+      case '\\': g_string_append (out, "\\\\"); break;
+      case '\t': g_string_append (out, "\\t"); break;
+      case '\n': g_string_append (out, "\\n"); break;
+      case '\r': g_string_append (out, "\\r"); break;
+      default: g_string_append_c (out, *s);
+      }
+}
+
+static void
+copy_bytea (GString      *out,
+            const guint8 *bin,
+            gsize         len)
+{
+  static const char digits[] = "0123456789abcdef";
+
+  g_string_append (out, "\\\\x");
+  for (gsize i = 0; i < len; i++)
+    {
+      g_string_append_c (out, digits[bin[i] >> 4]);
+      g_string_append_c (out, digits[bin[i] & 15]);
+    }
+}
+
+static void
+copy_uuid (GString      *out,
+           const guint8 *b)
+{
+  char text[37];
+
+  g_snprintf (text, sizeof text,
+              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+              b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  g_string_append (out, text);
+}
+
+/* One stage row in COPY text format. */
+static void
+copy_row (GString           *out,
+          const WtSyncEvent *e)
+{
+  copy_uuid (out, e->event_id);
+  g_string_append_c (out, '\t');
+  copy_text (out, e->device_id);
+  g_string_append_printf (out, "\t%" G_GINT64_FORMAT "\t", e->device_seq);
+  copy_text (out, e->site_id);
+  g_string_append_c (out, '\t');
+  copy_text (out, e->container_code);
+  g_string_append_c (out, '\t');
+  copy_text (out, e->kind);
+  g_string_append_c (out, '\t');
+  if (e->has_prev_custody)
+    copy_uuid (out, e->prev_custody);
+  else
+    g_string_append (out, "\\N");
+  g_string_append_c (out, '\t');
+  copy_text (out, e->actor);
+  g_string_append_printf (out, "\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT "\t", e->wall_ms, e->hlc);
+  copy_text (out, e->payload);
+  g_string_append_c (out, '\t');
+  copy_bytea (out, e->prev_hash, 32);
+  g_string_append_c (out, '\t');
+  copy_bytea (out, e->hash, 32);
+  g_string_append_c (out, '\t');
+  copy_bytea (out, e->sig, 64);
+  g_string_append_c (out, '\n');
+}
+
+/* ---- Clock ----------------------------------------------------------------------------- */
+
+/* NTP's offset with t1 = t2 (the server answers at once): server minus us. */
+static gboolean
+measure_offset (PGconn     *conn,
+                WtLedger   *ledger,
+                gint64     *out_offset,
+                gint64     *out_server_ms,
+                GError    **error)
+{
+  gint64 best_rtt = G_MAXINT64;
+
+  for (int i = 0; i < 3; i++)
+    {
+      gint64 t0 = wt_ledger_now_ms (ledger);
+      gint64 mono0 = g_get_monotonic_time ();
+      g_autoptr(PGresult) res = query (conn, "SELECT (extract (epoch FROM clock_timestamp ()) * 1000)::bigint",
+                                       0, NULL, "reading its clock", error);
+      gint64 rtt = (g_get_monotonic_time () - mono0) / 1000;
+      gint64 t1;
+
+      if (res == NULL)
+        return FALSE;
+      t1 = g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+      if (rtt < best_rtt)
+        {
+          best_rtt = rtt;
+          *out_offset = t1 - (t0 + rtt / 2);
+          *out_server_ms = t1;
+        }
+    }
+  return TRUE;
+}
+
+/* ---- Push ----------------------------------------------------------------------------- */
+
+typedef struct
+{
+  PGconn   *conn;
+  GString  *buf;
+  gint64    n;
+  gint64    last_seq;
+  guint8    last_hash[32];
+} CopyState;
+
+static gboolean
+flush_copy (CopyState  *cs,
+            GError    **error)
+{
+  if (cs->buf->len == 0)
+    return TRUE;
+  if (PQputCopyData (cs->conn, cs->buf->str, cs->buf->len) != 1)
+    return set_pg_error (error, cs->conn, NULL, "receiving events");
+  g_string_truncate (cs->buf, 0);
+  return TRUE;
+}
+
+static gboolean
+copy_one (const WtSyncEvent  *e,
+          gpointer            data,
+          GError            **error)
+{
+  CopyState *cs = data;
+
+  copy_row (cs->buf, e);
+  cs->n++;
+  cs->last_seq = e->device_seq;
+  memcpy (cs->last_hash, e->hash, 32);
+  if (cs->conn != NULL && cs->buf->len > 256 * 1024)
+    return flush_copy (cs, error);
+  return TRUE;
+}
+
+typedef gboolean (*FeedFunc) (CopyState *cs, gint64 after_seq, guint limit, gpointer data, GError **error);
+
+/* The next batch, read from the ledger while the server applies this one:
+ * client and server then work at the same time. */
+typedef struct
+{
+  CopyState cs;       /* conn NULL: nothing is sent while preparing */
+  gint64    after;
+  gboolean  valid;
+} Prefetch;
+
+/* One push transaction: claim, copy, apply, commit. Returns the cursor
+ * after it in @out_last_seq. */
+static gboolean
+push_batch (PGconn       *conn,
+            const char   *device_id,
+            gint64        head_seq,
+            const guint8 *head_hash,
+            gint64        offset_ms,
+            gboolean      behind_ok,
+            guint         batch,
+            FeedFunc      feed,
+            gpointer      feed_data,
+            Prefetch     *pre,
+            WtSyncStats  *stats,
+            gint64       *out_last_seq,
+            guint8       *out_last_hash,
+            gboolean     *out_done,
+            GError      **error)
+{
+  g_autoptr(PGresult) res = NULL;
+  g_autoptr(GString) buf = g_string_sized_new (512 * 1024);
+  g_autofree char *head_text = g_strdup_printf ("%" G_GINT64_FORMAT, head_seq);
+  g_autofree char *hash_hex = hex_of (head_hash, 32);
+  g_autofree char *hash_param = g_strconcat ("\\x", hash_hex, NULL);
+  g_autofree char *offset_text = offset_ms == G_MININT64 ? NULL : g_strdup_printf ("%" G_GINT64_FORMAT, offset_ms);
+  const char *claim_params[4] = { device_id, head_text, hash_param, offset_text };
+  const char *apply_params[1] = { device_id };
+  CopyState cs = { conn, buf, 0, 0, { 0 } };
+  gint64 last_seq;
+  const char *status;
+
+  *out_done = FALSE;
+  if (!exec_ok (conn, "BEGIN", "starting a push", error))
+    return FALSE;
+
+  res = query (conn, "SELECT last_seq, last_hash, status FROM ingest.claim_cursor ($1, $2, $3, $4)",
+               4, claim_params, "the device’s cursor", error);
+  if (res == NULL)
+    goto fail;
+  last_seq = g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+  status = PQgetvalue (res, 0, 2);
+  *out_last_seq = last_seq;
+  if (!PQgetisnull (res, 0, 1))
+    bytea_in (PQgetvalue (res, 0, 1), out_last_hash, 32);
+
+  if (g_str_equal (status, "blocked"))
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_BLOCKED,
+                   _("The central store has blocked this device, so nothing was sent. Ask the central office to look at its anomalies."));
+      goto fail;
+    }
+  if (g_str_equal (status, "fork"))
+    {
+      exec_ok (conn, "COMMIT", "recording the fork", NULL);
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_FORK,
+                   _("This device’s ledger no longer matches what the central store holds for it (sequence %lld): it was probably restored from an old backup. The device is now blocked; nothing was sent. Ask the central office to resolve the anomaly."),
+                   (long long) MIN (head_seq, last_seq));
+      return FALSE;
+    }
+  if (g_str_equal (status, "behind") && behind_ok)
+    {
+      *out_done = TRUE;
+      return exec_ok (conn, "COMMIT", "ending the push", error);
+    }
+  if (g_str_equal (status, "behind"))
+    {
+      exec_ok (conn, "COMMIT", "ending the push", NULL);
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_FORK,
+                   _("The central store holds %lld events of this device, but this ledger only %lld: it was probably restored from an old backup. Nothing was sent; do not record anything on this device before the central office has looked at it."),
+                   (long long) last_seq, (long long) head_seq);
+      return FALSE;
+    }
+  g_clear_pointer (&res, PQclear);
+
+  if (last_seq >= head_seq)
+    {
+      *out_done = TRUE;
+      return exec_ok (conn, "COMMIT", "ending the push", error);
+    }
+
+  if (!exec_ok (conn,
+                "CREATE TEMP TABLE stage (LIKE ingest.stage_template) ON COMMIT DROP;"
+                "GRANT SELECT ON pg_temp.stage TO wastetag_owner",
+                "preparing a batch", error))
+    goto fail;
+
+  res = PQexec (conn, "COPY pg_temp.stage FROM STDIN");
+  if (PQresultStatus (res) != PGRES_COPY_IN)
+    {
+      set_pg_error (error, conn, res, "receiving events");
+      goto fail;
+    }
+  g_clear_pointer (&res, PQclear);
+
+  if (pre && pre->valid && pre->after == last_seq)
+    {
+      /* Prepared while the previous batch was applied. */
+      g_string_append_len (cs.buf, pre->cs.buf->str, pre->cs.buf->len);
+      cs.n = pre->cs.n;
+      cs.last_seq = pre->cs.last_seq;
+      memcpy (cs.last_hash, pre->cs.last_hash, 32);
+    }
+  else if (!feed (&cs, last_seq, batch, feed_data, error))
+    {
+      PQputCopyEnd (conn, "the client stopped");
+      PQclear (PQgetResult (conn));
+      goto fail;
+    }
+  if (pre)
+    pre->valid = FALSE;
+  if (!flush_copy (&cs, error))
+    {
+      PQputCopyEnd (conn, "the client stopped");
+      PQclear (PQgetResult (conn));
+      goto fail;
+    }
+  if (PQputCopyEnd (conn, NULL) != 1)
+    {
+      set_pg_error (error, conn, NULL, "receiving events");
+      goto fail;
+    }
+  res = PQgetResult (conn);
+  if (PQresultStatus (res) != PGRES_COMMAND_OK)
+    {
+      set_pg_error (error, conn, res, "receiving events");
+      goto fail;
+    }
+  g_clear_pointer (&res, PQclear);
+  {
+    PGresult *extra;
+
+    while ((extra = PQgetResult (conn)) != NULL)
+      PQclear (extra);
+  }
+
+  if (!PQsendQueryParams (conn, "SELECT inserted, duplicates, last_seq, status FROM ingest.apply_stage ($1)",
+                          1, NULL, apply_params, NULL, NULL, 0))
+    {
+      set_pg_error (error, conn, NULL, "the batch");
+      goto fail;
+    }
+  if (pre && cs.last_seq < head_seq)
+    {
+      g_string_truncate (pre->cs.buf, 0);
+      pre->cs.n = 0;
+      pre->after = cs.last_seq;
+      pre->valid = feed (&pre->cs, cs.last_seq, batch, feed_data, NULL);
+    }
+  res = PQgetResult (conn);
+  {
+    PGresult *extra;
+
+    while ((extra = PQgetResult (conn)) != NULL)
+      PQclear (extra);
+  }
+  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    {
+      set_pg_error (error, conn, res, "the batch");
+      goto fail;
+    }
+  status = PQgetvalue (res, 0, 3);
+  if (g_str_equal (status, "fork"))
+    {
+      exec_ok (conn, "COMMIT", "recording the fork", NULL);
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_FORK,
+                   _("This device’s new events do not continue the chain the central store holds for it (after sequence %lld): the ledger was probably restored from an old backup. The device is now blocked. Ask the central office to resolve the anomaly."),
+                   (long long) last_seq);
+      return FALSE;
+    }
+  stats->pushed += g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+  stats->duplicates += g_ascii_strtoll (PQgetvalue (res, 0, 1), NULL, 10);
+  stats->sent += cs.n;
+  *out_last_seq = g_ascii_strtoll (PQgetvalue (res, 0, 2), NULL, 10);
+  if (*out_last_seq == cs.last_seq)
+    memcpy (out_last_hash, cs.last_hash, 32);
+  if (!exec_ok (conn, "COMMIT", "storing the batch", error))
+    return FALSE;
+  stats->batches++;
+  if (g_str_equal (status, "gap") || cs.n == 0)
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_SERVER,
+                   _("The central store could not continue this device’s chain after sequence %lld."),
+                   (long long) *out_last_seq);
+      return FALSE;
+    }
+  return TRUE;
+
+fail:
+  rollback (conn);
+  return FALSE;
+}
+
+typedef struct
+{
+  WtLedger *ledger;
+} LocalFeed;
+
+static gboolean
+feed_local (CopyState  *cs,
+            gint64      after_seq,
+            guint       limit,
+            gpointer    data,
+            GError    **error)
+{
+  LocalFeed *lf = data;
+
+  return wt_ledger_sync_read_local (lf->ledger, after_seq, limit, copy_one, cs, error);
+}
+
+static gboolean
+register_device (PGconn        *conn,
+                 const char    *device_id,
+                 const guint8  *public_key,
+                 const char    *site_id,
+                 GError       **error)
+{
+  g_autofree char *hex = hex_of (public_key, 32);
+  g_autofree char *param = g_strconcat ("\\x", hex, NULL);
+  const char *params[3] = { device_id, param, site_id };
+  g_autoptr(PGresult) res = query (conn, "SELECT ingest.register_device ($1, $2, $3)",
+                                   3, params, "registering this device", error);
+
+  return res != NULL;
+}
+
+static gboolean
+push_all (PGconn       *conn,
+          WtLedger     *ledger,
+          const char   *device_id,
+          gint64        offset_ms,
+          guint         batch,
+          WtSyncStats  *stats,
+          GError      **error)
+{
+  LocalFeed lf = { ledger };
+  g_autoptr(GString) prebuf = g_string_sized_new (512 * 1024);
+  Prefetch pre = { { NULL, prebuf, 0, 0, { 0 } }, 0, FALSE };
+  gint64 head_seq;
+  guint8 head_hash[32];
+
+  if (!wt_ledger_sync_head (ledger, &head_seq, head_hash, error))
+    return FALSE;
+
+  for (;;)
+    {
+      gint64 last_seq = 0;
+      guint8 last_hash[32] = { 0 };
+      gboolean done = FALSE;
+      gboolean ok;
+
+      ok = push_batch (conn, device_id, head_seq, head_hash, offset_ms, FALSE, batch, feed_local, &lf,
+                       &pre, stats, &last_seq, last_hash, &done, error);
+      if (last_seq > 0 && last_seq <= head_seq)
+        {
+          guint8 local[32];
+          gboolean found = FALSE;
+
+          /* Acknowledge only what matches our own chain. */
+          if (wt_ledger_sync_hash_at (ledger, device_id, last_seq, local, &found, NULL) && found &&
+              memcmp (local, last_hash, 32) == 0)
+            wt_ledger_sync_set_acked (ledger, WT_SYNC_PEER_CENTRAL, last_seq, last_hash, NULL);
+        }
+      if (!ok)
+        return FALSE;
+      if (done || last_seq >= head_seq)
+        return TRUE;
+    }
+}
+
+/* ---- Pull ------------------------------------------------------------------------------- */
+
+static gboolean
+parse_cursor (const char *text,
+              char      **out_xid,
+              char      **out_seq,
+              gint64     *out_anomaly)
+{
+  g_auto(GStrv) parts = text ? g_strsplit (text, ":", 3) : NULL;
+
+  *out_anomaly = 0;
+  if (parts == NULL || g_strv_length (parts) < 2)
+    {
+      *out_xid = g_strdup ("0");
+      *out_seq = g_strdup ("0");
+      return TRUE;
+    }
+  *out_xid = g_strdup (parts[0]);
+  *out_seq = g_strdup (parts[1]);
+  if (parts[2])
+    *out_anomaly = g_ascii_strtoll (parts[2], NULL, 10);
+  return TRUE;
+}
+
+/* Rows of ingest.feed_for_site() into events; the first 14 columns are the
+ * event in stage order. */
+static GPtrArray *
+events_from_result (PGresult *res)
+{
+  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) wt_sync_event_free);
+
+  for (int r = 0; r < PQntuples (res); r++)
+    {
+      WtSyncEvent e = { 0 };
+
+      wt_uuid_to_bytes (PQgetvalue (res, r, 0), e.event_id);
+      e.device_id = PQgetvalue (res, r, 1);
+      e.device_seq = g_ascii_strtoll (PQgetvalue (res, r, 2), NULL, 10);
+      e.site_id = PQgetvalue (res, r, 3);
+      e.container_code = PQgetvalue (res, r, 4);
+      e.kind = PQgetvalue (res, r, 5);
+      e.has_prev_custody = !PQgetisnull (res, r, 6);
+      if (e.has_prev_custody)
+        wt_uuid_to_bytes (PQgetvalue (res, r, 6), e.prev_custody);
+      e.actor = PQgetvalue (res, r, 7);
+      e.wall_ms = g_ascii_strtoll (PQgetvalue (res, r, 8), NULL, 10);
+      e.hlc = g_ascii_strtoll (PQgetvalue (res, r, 9), NULL, 10);
+      e.payload = PQgetvalue (res, r, 10);
+      bytea_in (PQgetvalue (res, r, 11), e.prev_hash, 32);
+      bytea_in (PQgetvalue (res, r, 12), e.hash, 32);
+      bytea_in (PQgetvalue (res, r, 13), e.sig, 64);
+      g_ptr_array_add (events, wt_sync_event_copy (&e));
+    }
+  return events;
+}
+
+/* The keys of devices in @events that @ledger does not know (NULL: all). */
+static GPtrArray *
+fetch_keys (PGconn     *conn,
+            WtLedger   *ledger,
+            GPtrArray  *events,
+            GError    **error)
+{
+  g_autoptr(GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GString) array = g_string_new ("{");
+  g_autoptr(PGresult) res = NULL;
+  GPtrArray *keys = g_ptr_array_new_with_free_func ((GDestroyNotify) wt_sync_key_free);
+  const char *params[1];
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      const WtSyncEvent *e = events->pdata[i];
+      guint8 pk[32];
+
+      if (g_hash_table_contains (wanted, e->device_id) ||
+          (ledger && wt_ledger_sync_device_key (ledger, e->device_id, pk, NULL)))
+        continue;
+      g_hash_table_add (wanted, (gpointer) e->device_id);
+      if (array->len > 1)
+        g_string_append_c (array, ',');
+      g_string_append (array, e->device_id);
+    }
+  if (g_hash_table_size (wanted) == 0)
+    return keys;
+  g_string_append_c (array, '}');
+  params[0] = array->str;
+  res = query (conn, "SELECT device_id, site_id, pubkey FROM ingest.device_keys ($1::uuid[])",
+               1, params, "the device keys", error);
+  if (res == NULL)
+    {
+      g_ptr_array_unref (keys);
+      return NULL;
+    }
+  for (int r = 0; r < PQntuples (res); r++)
+    {
+      WtSyncKey *k = g_new0 (WtSyncKey, 1);
+
+      k->device_id = g_strdup (PQgetvalue (res, r, 0));
+      k->site_id = g_strdup (PQgetvalue (res, r, 1));
+      bytea_in (PQgetvalue (res, r, 2), k->public_key, 32);
+      g_ptr_array_add (keys, k);
+    }
+  return keys;
+}
+
+static gboolean
+pull_all (PGconn       *conn,
+          WtLedger     *ledger,
+          const char   *device_id,
+          guint         page,
+          WtSyncStats  *stats,
+          GError      **error)
+{
+  WtSyncPeer peer = { 0 };
+  g_autofree char *xid = NULL;
+  g_autofree char *seq = NULL;
+  g_autofree char *horizon = NULL;
+  g_autofree char *limit = g_strdup_printf ("%u", page);
+  g_autoptr(PGresult) res = NULL;
+  gint64 anomaly_after = 0;
+  gboolean ok = FALSE;
+
+  if (!wt_ledger_sync_get_peer (ledger, WT_SYNC_PEER_CENTRAL, &peer, error))
+    return FALSE;
+  parse_cursor (peer.pull_cursor, &xid, &seq, &anomaly_after);
+  wt_sync_peer_clear (&peer);
+
+  /* One snapshot for the whole pull: the watermark and every page agree. */
+  if (!exec_ok (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting a pull", error))
+    return FALSE;
+  res = query (conn, "SELECT ingest.feed_horizon ()", 0, NULL, "the feed", error);
+  if (res == NULL)
+    goto out;
+  horizon = g_strdup (PQgetvalue (res, 0, 0));
+  g_clear_pointer (&res, PQclear);
+
+  for (;;)
+    {
+      const char *params[4] = { device_id, xid, seq, limit };
+      g_autoptr(GPtrArray) events = NULL;
+      g_autoptr(GPtrArray) keys = NULL;
+      g_autofree char *cursor = NULL;
+      WtSyncImportOptions opts = { 0 };
+      WtSyncImportResult result = { 0 };
+      int n;
+
+      res = query (conn,
+                   "SELECT event_id, device_id, device_seq, site_id, container_code, kind, prev_custody, actor,"
+                   "       wall_ms, hlc, payload, prev_hash, hash, sig, cursor_xid, server_seq"
+                   "  FROM ingest.feed_for_site ($1, $2::xid8, $3, $4)",
+                   4, params, "the feed", error);
+      if (res == NULL)
+        goto out;
+      n = PQntuples (res);
+      events = events_from_result (res);
+      if (n == (int) page)
+        {
+          g_free (xid);
+          xid = g_strdup (PQgetvalue (res, n - 1, 14));
+          g_free (seq);
+          seq = g_strdup (PQgetvalue (res, n - 1, 15));
+        }
+      else
+        {
+          g_free (xid);
+          xid = g_strdup (horizon);
+          g_free (seq);
+          seq = g_strdup ("0");
+        }
+      g_clear_pointer (&res, PQclear);
+
+      keys = fetch_keys (conn, ledger, events, error);
+      if (keys == NULL)
+        goto out;
+
+      cursor = g_strdup_printf ("%s:%s:%" G_GINT64_FORMAT, xid, seq, anomaly_after);
+      opts.peer = WT_SYNC_PEER_CENTRAL;
+      opts.pull_cursor = cursor;
+      opts.source = "central";
+      if (!wt_ledger_sync_import (ledger, events, keys, &opts, &result, error))
+        goto out;
+      stats->pulled += result.inserted;
+      stats->new_anomalies += result.anomalies;
+      if (n < (int) page)
+        break;
+    }
+
+  /* Anomalies the central store found that name this site. */
+  {
+    g_autofree char *after = g_strdup_printf ("%" G_GINT64_FORMAT, anomaly_after);
+    const char *params[1] = { after };
+    g_autoptr(GPtrArray) none = g_ptr_array_new ();
+    g_autofree char *cursor = NULL;
+    WtSyncImportOptions opts = { 0 };
+
+    res = query (conn,
+                 "SELECT id, kind, container_code, event_id, other_event_id, detail, detected_ms,"
+                 "       coalesce (resolved_by_event, cleared_by)"
+                 "  FROM ingest.anomalies_for_site ($1)",
+                 1, params, "the anomalies", error);
+    if (res == NULL)
+      goto out;
+    for (int r = 0; r < PQntuples (res); r++)
+      {
+        g_autofree char *source = g_strdup_printf ("central:%s", PQgetvalue (res, r, 0));
+        guint8 ev[16], other[16], by[16];
+        gboolean has_ev = !PQgetisnull (res, r, 3) && wt_uuid_to_bytes (PQgetvalue (res, r, 3), ev);
+        gboolean has_other = !PQgetisnull (res, r, 4) && wt_uuid_to_bytes (PQgetvalue (res, r, 4), other);
+        gboolean added = FALSE;
+
+        if (!wt_ledger_sync_add_anomaly (ledger, PQgetvalue (res, r, 1),
+                                         PQgetisnull (res, r, 2) ? NULL : PQgetvalue (res, r, 2),
+                                         has_ev ? ev : NULL, has_other ? other : NULL,
+                                         PQgetvalue (res, r, 5), g_ascii_strtoll (PQgetvalue (res, r, 6), NULL, 10),
+                                         source, &added, error))
+          goto out;
+        stats->new_anomalies += added;
+        if (!PQgetisnull (res, r, 7) && wt_uuid_to_bytes (PQgetvalue (res, r, 7), by) &&
+            !wt_ledger_sync_close_anomaly (ledger, source, by, error))
+          goto out;
+        anomaly_after = MAX (anomaly_after, g_ascii_strtoll (PQgetvalue (res, r, 0), NULL, 10));
+      }
+    g_clear_pointer (&res, PQclear);
+
+    cursor = g_strdup_printf ("%s:%s:%" G_GINT64_FORMAT, xid, seq, anomaly_after);
+    opts.peer = WT_SYNC_PEER_CENTRAL;
+    opts.pull_cursor = cursor;
+    if (!wt_ledger_sync_import (ledger, none, NULL, &opts, NULL, error))
+      goto out;
+  }
+
+  ok = exec_ok (conn, "COMMIT", "ending the pull", error);
+
+out:
+  if (!ok)
+    rollback (conn);
+  return ok;
+}
+
+/* ---- Sync ------------------------------------------------------------------------------- */
+
+gboolean
+wt_sync_run (WtLedger             *ledger,
+             const char           *conninfo,
+             const WtSyncOptions  *options,
+             WtSyncStats          *out_stats,
+             GError              **error)
+{
+  g_autoptr(PGconn) conn = NULL;
+  g_autofree char *device_id = NULL;
+  g_autofree char *site_id = NULL;
+  g_autoptr(GError) local_error = NULL;
+  WtSyncStats stats = { 0 };
+  WtSyncOptions defaults = { 0 };
+  guint8 public_key[32];
+  gint64 offset = 0;
+  gint64 server_ms = 0;
+  gint64 before_open;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (WT_IS_LEDGER (ledger), FALSE);
+  g_return_val_if_fail (conninfo != NULL, FALSE);
+
+  if (options == NULL)
+    options = &defaults;
+
+  if (!wt_ledger_sync_identity (ledger, &device_id, &site_id, public_key, error))
+    return FALSE;
+  before_open = wt_ledger_count_open_anomalies (ledger);
+
+  conn = connect_to (conninfo, error);
+  if (conn == NULL)
+    return FALSE;
+
+  if (!measure_offset (conn, ledger, &offset, &server_ms, &local_error))
+    goto out;
+  stats.clock_offset_ms = offset;
+
+  if (!register_device (conn, device_id, public_key, NULL, &local_error))
+    goto out;
+
+  if (!options->no_push &&
+      !push_all (conn, ledger, device_id, offset, options->batch_size ? options->batch_size : DEFAULT_BATCH,
+                 &stats, &local_error))
+    goto out;
+
+  if (!options->no_pull &&
+      !pull_all (conn, ledger, device_id, options->page_size ? options->page_size : DEFAULT_PAGE,
+                 &stats, &local_error))
+    goto out;
+
+  {
+    const char *params[1] = { device_id };
+    g_autoptr(PGresult) res = query (conn, "SELECT ingest.sync_done ($1)", 1, params, "ending the sync", &local_error);
+
+    if (res == NULL)
+      goto out;
+    server_ms = g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+  }
+  ok = TRUE;
+
+out:
+  wt_ledger_sync_finish (ledger, WT_SYNC_PEER_CENTRAL, offset, server_ms,
+                         ok ? NULL : local_error->message, NULL);
+  stats.open_anomalies = wt_ledger_count_open_anomalies (ledger);
+  /* Central anomalies about us arrive with the pull; count the new ones
+   * once, however they came. */
+  stats.new_anomalies = MAX (stats.new_anomalies, stats.open_anomalies - before_open);
+  if (out_stats)
+    *out_stats = stats;
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return ok;
+}
+
+/* ---- Connection files and the keyring -------------------------------------------------- */
+
+static const SecretSchema *
+password_schema (void)
+{
+  static const SecretSchema schema = {
+    "org.wastetag.Wastetag.Central", SECRET_SCHEMA_NONE,
+    {
+      { "host", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "port", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "dbname", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    },
+    0, 0, 0, 0, 0, 0, 0, 0
+  };
+
+  return &schema;
+}
+
+gboolean
+wt_sync_keyring_available (void)
+{
+  const char *bus = g_getenv ("DBUS_SESSION_BUS_ADDRESS");
+
+  /* Without a session bus libsecret would try to start one; a headless
+   * site falls back to the private connection file instead. */
+  return bus != NULL && *bus != '\0' && g_getenv ("WASTETAG_NO_KEYRING") == NULL;
+}
+
+static void
+conninfo_add (GString    *out,
+              const char *key,
+              const char *value)
+{
+  if (out->len)
+    g_string_append_c (out, ' ');
+  g_string_append_printf (out, "%s='", key);
+  for (const char *p = value; *p; p++)
+    {
+      if (*p == '\'' || *p == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '\'');
+}
+
+static const char *conn_keys[] = {
+  "host", "hostaddr", "port", "dbname", "user", "sslmode", "sslrootcert", "sslcert", "sslkey", "password",
+};
+
+char *
+wt_sync_conninfo_from_file (const char  *path,
+                            GError     **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr(GHashTable) values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GError) local = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *password;
+  GStatBuf st;
+
+  if (!g_file_get_contents (path, &text, NULL, &local))
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG,
+                   _("The connection file “%s” cannot be read: %s"), path, local->message);
+      return NULL;
+    }
+  dir = g_path_get_dirname (path);
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+      char *eq = strchr (line, '=');
+      g_autofree char *key = NULL;
+      g_autofree char *value = NULL;
+      gboolean known = FALSE;
+
+      if (line[0] == '\0' || line[0] == '#')
+        continue;
+      if (eq == NULL)
+        {
+          g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG,
+                       _("Line %u of the connection file “%s” is not “key = value”."), i + 1, path);
+          return NULL;
+        }
+      key = g_strstrip (g_strndup (line, eq - line));
+      value = g_strstrip (g_strdup (eq + 1));
+      for (guint k = 0; k < G_N_ELEMENTS (conn_keys); k++)
+        known |= g_str_equal (key, conn_keys[k]);
+      if (!known)
+        {
+          g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG,
+                       _("The connection file “%s” has an unknown setting “%s”."), path, key);
+          return NULL;
+        }
+      if ((g_str_equal (key, "sslrootcert") || g_str_equal (key, "sslcert") || g_str_equal (key, "sslkey")) &&
+          !g_path_is_absolute (value))
+        {
+          char *abs = g_build_filename (dir, value, NULL);
+
+          g_free (value);
+          value = abs;
+        }
+      g_hash_table_insert (values, g_steal_pointer (&key), g_steal_pointer (&value));
+    }
+
+  if (!g_hash_table_contains (values, "host") || !g_hash_table_contains (values, "user"))
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG,
+                   _("The connection file “%s” must name at least the host and the user."), path);
+      return NULL;
+    }
+
+  password = g_hash_table_lookup (values, "password");
+  if (wt_sync_keyring_available ())
+    {
+      const char *host = g_hash_table_lookup (values, "host");
+      const char *port = g_hash_table_lookup (values, "port");
+      const char *dbname = g_hash_table_lookup (values, "dbname");
+      const char *user = g_hash_table_lookup (values, "user");
+
+      if (port == NULL)
+        port = "5432";
+      if (dbname == NULL)
+        dbname = user;
+
+      if (password != NULL)
+        {
+          /* Move the secret into the keyring; the file keeps the rest. */
+          if (secret_password_store_sync (password_schema (), SECRET_COLLECTION_DEFAULT,
+                                          "Wastetag central store", password, NULL, NULL,
+                                          "host", host, "port", port, "dbname", dbname, "user", user, NULL))
+            {
+              GString *rest = g_string_new (NULL);
+
+              for (guint i = 0; lines[i]; i++)
+                if (!g_str_has_prefix (lines[i], "password"))
+                  g_string_append_printf (rest, "%s\n", lines[i]);
+              g_file_set_contents_full (path, rest->str, rest->len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+              g_string_free (rest, TRUE);
+            }
+        }
+      else
+        {
+          char *secret = secret_password_lookup_sync (password_schema (), NULL, NULL,
+                                                      "host", host, "port", port, "dbname", dbname,
+                                                      "user", user, NULL);
+
+          if (secret)
+            {
+              g_hash_table_insert (values, g_strdup ("password"), g_strdup (secret));
+              secret_password_free (secret);
+            }
+        }
+    }
+  else if (password != NULL && g_stat (path, &st) == 0 && (st.st_mode & 077) != 0)
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG,
+                   _("The connection file “%s” holds a password but others can read it; make it private (chmod 600) and try again."),
+                   path);
+      return NULL;
+    }
+
+  for (guint k = 0; k < G_N_ELEMENTS (conn_keys); k++)
+    {
+      const char *v = g_hash_table_lookup (values, conn_keys[k]);
+
+      if (v)
+        conninfo_add (out, conn_keys[k], v);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* ---- Central: init -------------------------------------------------------------------- */
+
+gboolean
+wt_central_init (const char  *conninfo,
+                 guint       *out_applied,
+                 guint       *out_version,
+                 GError     **error)
+{
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(PGresult) res = NULL;
+  g_auto(GStrv) names = NULL;
+  g_autoptr(GPtrArray) files = g_ptr_array_new ();
+  guint current = 0;
+  guint applied = 0;
+  guint latest = 0;
+
+  names = g_resources_enumerate_children (SQL_RESOURCE_DIR, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  if (names == NULL)
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_SCHEMA,
+                   _("This build of Wastetag carries no central schema."));
+      return FALSE;
+    }
+  for (guint i = 0; names[i]; i++)
+    if (g_str_has_suffix (names[i], ".sql") && g_ascii_isdigit (names[i][0]))
+      g_ptr_array_add (files, names[i]);
+  for (guint i = 0; i + 1 < files->len; i++)
+    for (guint k = i + 1; k < files->len; k++)
+      if (strcmp (files->pdata[i], files->pdata[k]) > 0)
+        {
+          gpointer t = files->pdata[i];
+
+          files->pdata[i] = files->pdata[k];
+          files->pdata[k] = t;
+        }
+
+  conn = connect_to (conninfo, error);
+  if (conn == NULL)
+    return FALSE;
+
+  res = PQexec (conn, "SHOW server_encoding");
+  if (PQresultStatus (res) == PGRES_TUPLES_OK && g_ascii_strcasecmp (PQgetvalue (res, 0, 0), "UTF8") != 0)
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_SCHEMA,
+                   _("The central database must use the UTF8 encoding (it uses %s): event hashes are computed over UTF-8 text."),
+                   PQgetvalue (res, 0, 0));
+      return FALSE;
+    }
+  g_clear_pointer (&res, PQclear);
+
+  if (!exec_ok (conn, "BEGIN", "starting the installation", error))
+    return FALSE;
+  /* Two administrators running init at once: the second waits, then sees
+   * the first one's work. */
+  if (!exec_ok (conn, "SELECT pg_advisory_xact_lock (7772351)", "starting the installation", error))
+    goto fail;
+
+  res = PQexec (conn, "SELECT to_regclass ('ingest.schema_version') IS NOT NULL");
+  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    {
+      set_pg_error (error, conn, res, "the installation");
+      goto fail;
+    }
+  if (g_str_equal (PQgetvalue (res, 0, 0), "t"))
+    {
+      g_clear_pointer (&res, PQclear);
+      res = PQexec (conn, "SELECT coalesce (max (version), 0) FROM ingest.schema_version");
+      if (PQresultStatus (res) != PGRES_TUPLES_OK)
+        {
+          set_pg_error (error, conn, res, "reading the schema version");
+          goto fail;
+        }
+      current = atoi (PQgetvalue (res, 0, 0));
+    }
+  g_clear_pointer (&res, PQclear);
+
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *name = files->pdata[i];
+      guint version = atoi (name);
+      g_autofree char *rpath = g_strconcat (SQL_RESOURCE_DIR "/", name, NULL);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autofree char *sql = NULL;
+      g_autofree char *version_text = g_strdup_printf ("%u", version);
+      const char *params[2] = { version_text, name };
+
+      latest = MAX (latest, version);
+      if (version <= current)
+        continue;
+      bytes = g_resources_lookup_data (rpath, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+      if (bytes == NULL)
+        continue;
+      sql = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+      if (!exec_ok (conn, sql, "the central schema", error))
+        goto fail;
+      res = PQexecParams (conn, "INSERT INTO ingest.schema_version (version, name) VALUES ($1, $2)",
+                          2, NULL, params, NULL, NULL, 0);
+      if (PQresultStatus (res) != PGRES_COMMAND_OK)
+        {
+          set_pg_error (error, conn, res, "recording the schema version");
+          goto fail;
+        }
+      g_clear_pointer (&res, PQclear);
+      applied++;
+    }
+
+  if (current > latest)
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_SCHEMA,
+                   _("The central store was set up by a newer version of Wastetag (schema %u; this version knows up to %u). Update Wastetag."),
+                   current, latest);
+      goto fail;
+    }
+
+  if (!exec_ok (conn, "COMMIT", "finishing the installation", error))
+    return FALSE;
+  if (out_applied)
+    *out_applied = applied;
+  if (out_version)
+    *out_version = MAX (current, latest);
+  return TRUE;
+
+fail:
+  rollback (conn);
+  return FALSE;
+}
+
+/* ---- Central: sites --------------------------------------------------------------------- */
+
+char *
+wt_central_site_role (const char *site_id)
+{
+  g_autofree char *lower = g_ascii_strdown (site_id, -1);
+
+  for (char *p = lower; *p; p++)
+    if (!g_ascii_isalnum (*p))
+      *p = '_';
+  return g_strconcat ("site_", lower, NULL);
+}
+
+static gboolean
+write_private (const char  *path,
+               const char  *text,
+               GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local))
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG,
+                   _("The connection file could not be written: %s"), local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+wt_central_add_site (const char  *conninfo,
+                     const char  *site_id,
+                     const char  *name,
+                     const char  *out_path,
+                     const char  *cert,
+                     const char  *key,
+                     GError     **error)
+{
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(PGresult) res = NULL;
+  g_autofree char *role = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *sql = NULL;
+  g_autoptr(GString) file = g_string_new (NULL);
+  PQconninfoOption *opts;
+  guint8 raw[18];
+  const char *params[3];
+  char *quoted_role;
+  char *quoted_pw;
+  char *role_literal;
+
+  if (site_id == NULL || *site_id == '\0' || name == NULL || *name == '\0')
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG,
+                   _("A site needs an id (its unified social credit code) and a name."));
+      return FALSE;
+    }
+  if ((cert == NULL) != (key == NULL))
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG,
+                   _("Give both the client certificate and its key, or neither."));
+      return FALSE;
+    }
+
+  role = wt_central_site_role (site_id);
+  randombytes_buf (raw, sizeof raw);
+  password = g_base64_encode (raw, sizeof raw);
+  for (char *p = password; *p; p++)
+    if (*p == '/' || *p == '+')
+      *p = 'x';
+
+  conn = connect_to (conninfo, error);
+  if (conn == NULL)
+    return FALSE;
+
+  if (!exec_ok (conn, "BEGIN", "adding the site", error))
+    return FALSE;
+
+  quoted_role = PQescapeIdentifier (conn, role, strlen (role));
+  quoted_pw = PQescapeLiteral (conn, password, strlen (password));
+  role_literal = PQescapeLiteral (conn, role, strlen (role));
+  /* PG 15 hashes it with SCRAM (password_encryption's default); the
+   * plain text never reaches the server log because it is not an error. */
+  sql = g_strdup_printf ("DO $$ BEGIN"
+                         " IF EXISTS (SELECT FROM pg_roles WHERE rolname = %s) THEN"
+                         "  ALTER ROLE %s LOGIN PASSWORD %s;"
+                         " ELSE"
+                         "  CREATE ROLE %s LOGIN PASSWORD %s IN ROLE wastetag_site;"
+                         " END IF; END $$",
+                         role_literal, quoted_role, quoted_pw, quoted_role, quoted_pw);
+  PQfreemem (role_literal);
+  PQfreemem (quoted_role);
+  PQfreemem (quoted_pw);
+  if (!exec_ok (conn, "SET LOCAL password_encryption = 'scram-sha-256'", "adding the site", error) ||
+      !exec_ok (conn, sql, "creating the site’s role", error))
+    goto fail;
+
+  params[0] = site_id;
+  params[1] = name;
+  params[2] = role;
+  res = PQexecParams (conn,
+                      "INSERT INTO ingest.site (site_id, name, role_name) VALUES ($1, $2, $3)"
+                      " ON CONFLICT (site_id) DO UPDATE SET name = EXCLUDED.name",
+                      3, NULL, params, NULL, NULL, 0);
+  if (PQresultStatus (res) != PGRES_COMMAND_OK)
+    {
+      set_pg_error (error, conn, res, "adding the site");
+      goto fail;
+    }
+  g_clear_pointer (&res, PQclear);
+
+  /* The connection file: where the admin connected, as the site. */
+  opts = PQconninfo (conn);
+  g_string_append_printf (file, "# Wastetag central store: site %s (%s)\n", site_id, name);
+  for (PQconninfoOption *o = opts; o && o->keyword; o++)
+    if (o->val && *o->val &&
+        (g_str_equal (o->keyword, "host") || g_str_equal (o->keyword, "port") ||
+         g_str_equal (o->keyword, "dbname") || g_str_equal (o->keyword, "sslrootcert")))
+      g_string_append_printf (file, "%s = %s\n", o->keyword, o->val);
+  PQconninfoFree (opts);
+  g_string_append_printf (file, "user = %s\nsslmode = verify-full\n", role);
+  if (cert)
+    g_string_append_printf (file, "sslcert = %s\nsslkey = %s\n", cert, key);
+  g_string_append_printf (file, "password = %s\n", password);
+
+  if (!write_private (out_path, file->str, error))
+    goto fail;
+
+  if (!exec_ok (conn, "COMMIT", "adding the site", error))
+    {
+      g_unlink (out_path);
+      return FALSE;
+    }
+  sodium_memzero (password, strlen (password));
+  return TRUE;
+
+fail:
+  rollback (conn);
+  return FALSE;
+}
+
+/* ---- Central: signatures --------------------------------------------------------------- */
+
+gboolean
+wt_central_verify (const char  *conninfo,
+                   gint64      *out_checked,
+                   gint64      *out_bad,
+                   GError     **error)
+{
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(PGresult) devices = NULL;
+  gint64 checked = 0, bad = 0;
+
+  conn = connect_to (conninfo, error);
+  if (conn == NULL)
+    return FALSE;
+
+  devices = query (conn,
+                   "SELECT d.device_id, d.pubkey, coalesce (v.verified_seq, 0) FROM ingest.device d"
+                   "  LEFT JOIN ingest.verify_state v USING (device_id) WHERE NOT d.blocked",
+                   0, NULL, "the device list", error);
+  if (devices == NULL)
+    return FALSE;
+
+  for (int d = 0; d < PQntuples (devices); d++)
+    {
+      const char *device = PQgetvalue (devices, d, 0);
+      guint8 pk[32];
+      gint64 after = g_ascii_strtoll (PQgetvalue (devices, d, 2), NULL, 10);
+      gboolean device_bad = FALSE;
+
+      if (!bytea_in (PQgetvalue (devices, d, 1), pk, 32))
+        continue;
+
+      while (!device_bad)
+        {
+          g_autofree char *after_text = g_strdup_printf ("%" G_GINT64_FORMAT, after);
+          const char *params[2] = { device, after_text };
+          g_autoptr(PGresult) res = query (conn,
+                                           "SELECT device_seq, hash, sig, event_id FROM ingest.event"
+                                           " WHERE device_id = $1 AND device_seq > $2 ORDER BY device_seq LIMIT 50000",
+                                           2, params, "reading events", error);
+          int n;
+
+          if (res == NULL)
+            return FALSE;
+          n = PQntuples (res);
+          if (n == 0)
+            break;
+          for (int r = 0; r < n; r++)
+            {
+              guint8 hash[32], sig[64];
+
+              if (!bytea_in (PQgetvalue (res, r, 1), hash, 32) || !bytea_in (PQgetvalue (res, r, 2), sig, 64) ||
+                  crypto_sign_verify_detached (sig, hash, 32, pk) != 0)
+                {
+                  const char *p[3] = { device, PQgetvalue (res, r, 0), PQgetvalue (res, r, 3) };
+                  g_autoptr(PGresult) ins =
+                    query (conn,
+                           "WITH a AS (INSERT INTO ingest.anomaly (kind, site_id, device_id, event_id, detail)"
+                           "  SELECT 'bad_signature', site_id, device_id, $3::uuid,"
+                           "         jsonb_build_object ('seq', $2::bigint) FROM ingest.device WHERE device_id = $1)"
+                           " UPDATE ingest.device SET blocked = true,"
+                           "   blocked_reason = format ('event %s is not signed by this device', $2::text)"
+                           " WHERE device_id = $1",
+                           3, p, "recording a bad signature", error);
+
+                  if (ins == NULL)
+                    return FALSE;
+                  bad++;
+                  device_bad = TRUE;
+                  break;
+                }
+              after = g_ascii_strtoll (PQgetvalue (res, r, 0), NULL, 10);
+              checked++;
+            }
+
+          {
+            g_autofree char *seq_text = g_strdup_printf ("%" G_GINT64_FORMAT, after);
+            const char *p[2] = { device, seq_text };
+            g_autoptr(PGresult) up =
+              query (conn,
+                     "INSERT INTO ingest.verify_state (device_id, verified_seq, verified_at) VALUES ($1, $2, now ())"
+                     " ON CONFLICT (device_id) DO UPDATE SET verified_seq = EXCLUDED.verified_seq, verified_at = now ()",
+                     2, p, "recording the check", error);
+
+            if (up == NULL)
+              return FALSE;
+          }
+          if (n < 50000)
+            break;
+        }
+    }
+
+  if (out_checked)
+    *out_checked = checked;
+  if (out_bad)
+    *out_bad = bad;
+  return TRUE;
+}
+
+/* ---- Central: bundles ------------------------------------------------------------------- */
+
+typedef struct
+{
+  GPtrArray *events;
+  guint      next;
+} ArrayFeed;
+
+static gboolean
+feed_array (CopyState  *cs,
+            gint64      after_seq,
+            guint       limit,
+            gpointer    data,
+            GError    **error)
+{
+  ArrayFeed *af = data;
+  guint n = 0;
+
+  for (guint i = 0; i < af->events->len && n < limit; i++)
+    {
+      const WtSyncEvent *e = af->events->pdata[i];
+
+      if (e->device_seq <= after_seq)
+        continue;
+      if (!copy_one (e, cs, error))
+        return FALSE;
+      n++;
+    }
+  return TRUE;
+}
+
+gboolean
+wt_central_import_events (const char    *conninfo,
+                          GPtrArray     *events,
+                          const char    *device_id,
+                          const char    *site_id,
+                          const guint8  *public_key,
+                          gboolean       trust,
+                          gint64        *out_inserted,
+                          gint64        *out_duplicates,
+                          gint64        *out_last_seq,
+                          guint8        *out_last_hash,
+                          GError       **error)
+{
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(PGresult) res = NULL;
+  const char *params[1] = { device_id };
+  WtSyncStats stats = { 0 };
+  ArrayFeed af = { events, 0 };
+  const WtSyncEvent *last;
+  gint64 last_seq = 0;
+  guint8 last_hash[32] = { 0 };
+
+  conn = connect_to (conninfo, error);
+  if (conn == NULL)
+    return FALSE;
+
+  res = query (conn, "SELECT pubkey FROM ingest.device WHERE device_id = $1", 1, params, "the device", error);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) == 0)
+    {
+      if (!trust)
+        {
+          g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_REFUSED,
+                       _("The bundle is signed by device %s, which the central store does not know. Nothing was imported; check the device’s key and import again with --trust KEY."),
+                       device_id);
+          return FALSE;
+        }
+      if (!register_device (conn, device_id, public_key, site_id, error))
+        return FALSE;
+    }
+  else
+    {
+      guint8 pk[32];
+
+      if (!bytea_in (PQgetvalue (res, 0, 0), pk, 32) || sodium_memcmp (pk, public_key, 32) != 0)
+        {
+          g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_REFUSED,
+                       _("The bundle is signed with another key than the one the central store holds for device %s. Nothing was imported."),
+                       device_id);
+          return FALSE;
+        }
+    }
+  g_clear_pointer (&res, PQclear);
+
+  if (events->len == 0)
+    goto done;
+  last = events->pdata[events->len - 1];
+
+  for (;;)
+    {
+      gboolean finished = FALSE;
+
+      if (!push_batch (conn, device_id, last->device_seq, last->hash, G_MININT64, TRUE, DEFAULT_BATCH, feed_array, &af,
+                       NULL, &stats, &last_seq, last_hash, &finished, error))
+        {
+          /* The stick's chain starts after what the store holds: a gap. */
+          return FALSE;
+        }
+      if (finished || last_seq >= last->device_seq)
+        break;
+    }
+
+done:
+  res = query (conn, "SELECT last_seq, last_hash FROM ingest.sync_cursor WHERE device_id = $1", 1, params,
+               "the device’s cursor", error);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) == 1)
+    {
+      last_seq = g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+      bytea_in (PQgetvalue (res, 0, 1), last_hash, 32);
+    }
+  if (out_inserted)
+    *out_inserted = stats.pushed;
+  if (out_duplicates)
+    *out_duplicates = stats.duplicates;
+  if (out_last_seq)
+    *out_last_seq = last_seq;
+  if (out_last_hash)
+    memcpy (out_last_hash, last_hash, 32);
+  return TRUE;
+}
+
+gboolean
+wt_central_site_feed (const char   *conninfo,
+                      const char   *device_id,
+                      GPtrArray   **out_events,
+                      GPtrArray   **out_keys,
+                      gint64       *out_server_ms,
+                      GError      **error)
+{
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(PGresult) res = NULL;
+  const char *params[1] = { device_id };
+  g_autoptr(GPtrArray) keys = NULL;
+
+  conn = connect_to (conninfo, error);
+  if (conn == NULL)
+    return FALSE;
+  if (!exec_ok (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting the feed", error))
+    return FALSE;
+  res = query (conn,
+               "SELECT event_id, device_id, device_seq, site_id, container_code, kind, prev_custody, actor,"
+               "       wall_ms, hlc, payload, prev_hash, hash, sig"
+               "  FROM ingest.feed_for_site ($1, '0'::xid8, 0, 1000000000)",
+               1, params, "the site’s feed", error);
+  if (res == NULL)
+    {
+      rollback (conn);
+      return FALSE;
+    }
+  *out_events = events_from_result (res);
+  g_clear_pointer (&res, PQclear);
+  keys = fetch_keys (conn, NULL, *out_events, error);
+  if (keys == NULL)
+    {
+      g_clear_pointer (out_events, g_ptr_array_unref);
+      rollback (conn);
+      return FALSE;
+    }
+  res = query (conn, "SELECT ingest.now_ms ()", 0, NULL, "reading its clock", error);
+  if (res == NULL)
+    {
+      g_clear_pointer (out_events, g_ptr_array_unref);
+      rollback (conn);
+      return FALSE;
+    }
+  *out_server_ms = g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+  rollback (conn);
+  *out_keys = g_steal_pointer (&keys);
+  return TRUE;
+}
