@@ -71,6 +71,26 @@ gboolean     wt_sync_run                  (WtLedger       *ledger,
                                            WtSyncStats    *out_stats,
                                            GError        **error);
 
+/* ---- The central office's read-only mode ----------------------------------------- */
+
+/* Copies every event the connected role may read into @cache, a local
+ * ledger used only to browse: row-level security decides what that is (a
+ * member of wastetag_central reads all sites; a site role only what its
+ * own feed would show it, never another site's own events). Incremental:
+ * the xid8 watermark is kept in @cache's sync_peer row for this store, so
+ * no committed row is ever skipped and running it again pulls only new rows.
+ * Events are checked in full (hash, signature by their device's key) and
+ * stored through wt_ledger_sync_import(), so the projections are folded.
+ * Each page is stored with its cursor in one local transaction: a
+ * connection lost in the middle keeps what was stored and resumes after it.
+ * Blocking; run it in a worker thread. @out_pulled gets the number of new
+ * events stored (nullable). Never writes to the central store. */
+gboolean     wt_central_mirror            (WtLedger       *cache,
+                                           const char     *conninfo,
+                                           GCancellable   *cancellable,
+                                           gint64         *out_pulled,
+                                           GError        **error);
+
 /* ---- The central office (an administrator's connection) --------------------------- */
 
 /* Applies the migrations in resources/sql/ that the database lacks, all in
