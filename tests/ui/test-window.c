@@ -20,6 +20,7 @@
 #include "wt-label-view.h"
 #include "wt-ledger-view.h"
 #include "wt-preferences-window.h"
+#include "wt-report.h"
 #include "wt-site-window.h"
 #include "wt-uscc.h"
 #include "wt-waste-row.h"
@@ -41,11 +42,6 @@ typedef struct
 /* One application for the whole run: it exports itself on the session bus
  * when registered, and a second one with the same id could not. */
 static WtApplication *the_app;
-
-
-
-
-
 
 static gboolean
 page_is_not_loading (gpointer data)
@@ -473,6 +469,18 @@ find_toplevel (GType type)
   return found;
 }
 
+static gboolean
+ledger_limit_is_20 (gpointer data)
+{
+  return wt_ledger_get_overdue_limit (data) == 20;
+}
+
+static gboolean
+ledger_is_simplified (gpointer data)
+{
+  return wt_ledger_get_unit_class (data) == WT_UNIT_CLASS_SIMPLIFIED;
+}
+
 static void
 test_menu_windows (Fixture       *fixture,
                    gconstpointer  user_data)
@@ -511,6 +519,36 @@ test_menu_windows (Fixture       *fixture,
   screenshot (preferences, "preferences");
   g_settings_reset (settings, "default-ecc");
   g_settings_reset (settings, "printer-dpi");
+
+  /* The site's storage limits and unit class are the ledger's, read and
+   * written off the main loop; the rows wait for them. */
+  g_assert_true (wait_until (is_sensitive, child (preferences, WT_TYPE_PREFERENCES_WINDOW, "storage_group"),
+                             TIMEOUT_MS));
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (child (preferences, WT_TYPE_PREFERENCES_WINDOW, "limit_spin")),
+                   ==, 365);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (child (preferences, WT_TYPE_PREFERENCES_WINDOW, "warn_spin")),
+                   ==, 30);
+  gtk_spin_button_set_value (child (preferences, WT_TYPE_PREFERENCES_WINDOW, "limit_spin"), 20);
+  /* A warning must come before the limit: it is brought under it. */
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (child (preferences, WT_TYPE_PREFERENCES_WINDOW, "warn_spin")),
+                   ==, 19);
+  g_assert_true (wait_until (ledger_limit_is_20, wt_window_get_ledger (fixture->window), TIMEOUT_MS));
+  g_assert_cmpuint (wt_ledger_get_overdue_warn (wt_window_get_ledger (fixture->window)), ==, 19);
+  adw_combo_row_set_selected (child (preferences, WT_TYPE_PREFERENCES_WINDOW, "class_row"), 1);
+  g_assert_true (wait_until (ledger_is_simplified, wt_window_get_ledger (fixture->window), TIMEOUT_MS));
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (preferences), "ledger");
+  spin (200);
+  screenshot (preferences, "preferences-ledger");
+  gtk_window_destroy (preferences);
+
+  /* Opened again, it shows what the ledger holds. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  preferences = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW);
+  g_assert_true (wait_until (is_sensitive, child (preferences, WT_TYPE_PREFERENCES_WINDOW, "storage_group"),
+                             TIMEOUT_MS));
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (child (preferences, WT_TYPE_PREFERENCES_WINDOW, "limit_spin")),
+                   ==, 20);
+  g_assert_cmpuint (adw_combo_row_get_selected (child (preferences, WT_TYPE_PREFERENCES_WINDOW, "class_row")), ==, 1);
   gtk_window_destroy (preferences);
 
   /* About names the version and the licence. */
