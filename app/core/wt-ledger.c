@@ -205,6 +205,56 @@ static const char *schema_v3 =
   "CREATE INDEX anomaly_open ON anomaly (resolved_by) WHERE resolved_by IS NULL;"
   "CREATE INDEX event_by_device ON event (device_id, device_seq);";
 
+/* Version 4: fast reports and the receiver's licence (issue #4).
+ *
+ * `out_ms`/`out_kind` say when and how a container left this site's books:
+ * the earliest `shipped` or `treated` event this site recorded for it, `out`
+ * when that is a shipment (a shipment and a treatment at the same ms count
+ * as a shipment), `self` when it was treated here. NULL while it is in stock.
+ * Triggers keep them in step with `event` on every path that appends one
+ * (handover, corrections, folding of other devices' events, bundle import),
+ * so no writer has to remember them; `ledger verify` replays the events and
+ * rebuilds them when they disagree.
+ *
+ * `event_by_device` duplicated the index behind UNIQUE (device_id,
+ * device_seq) and cost about 60 bytes per event. */
+#define OUT_OF_EVENTS(code) \
+  "(SELECT min (e.wall_ms)," \
+  "        CASE WHEN min (e.wall_ms) IS NULL THEN NULL" \
+  "             WHEN min (CASE WHEN e.kind = 'shipped' THEN e.wall_ms END) IS NULL THEN 'self'" \
+  "             WHEN min (CASE WHEN e.kind = 'treated' THEN e.wall_ms END) IS NULL THEN 'out'" \
+  "             WHEN min (CASE WHEN e.kind = 'shipped' THEN e.wall_ms END)" \
+  "                  <= min (CASE WHEN e.kind = 'treated' THEN e.wall_ms END) THEN 'out'" \
+  "             ELSE 'self' END" \
+  "   FROM event e WHERE e.container_code = " code \
+  "    AND e.kind IN ('shipped', 'treated') AND e.site_id = (SELECT site_id FROM site WHERE id = 1))"
+
+static const char *schema_v4 =
+  "ALTER TABLE container ADD COLUMN out_ms INTEGER;"
+  "ALTER TABLE container ADD COLUMN out_kind TEXT CHECK (out_kind IN ('out', 'self'));"
+  "ALTER TABLE manifest ADD COLUMN receiver_licence TEXT NOT NULL DEFAULT '';"
+  "UPDATE container SET (out_ms, out_kind) = " OUT_OF_EVENTS ("container.code") ";"
+  "CREATE INDEX container_by_out ON container (out_ms);"
+  "CREATE INDEX container_by_day ON container (day);"
+  "DROP INDEX IF EXISTS event_by_device;"
+  "CREATE TRIGGER event_takes_out AFTER INSERT ON event"
+  "  WHEN NEW.kind IN ('shipped', 'treated')"
+  "  BEGIN"
+  "    UPDATE container SET out_ms = NEW.wall_ms,"
+  "                         out_kind = CASE NEW.kind WHEN 'shipped' THEN 'out' ELSE 'self' END"
+  "     WHERE code = NEW.container_code"
+  "       AND NEW.site_id = (SELECT site_id FROM site WHERE id = 1)"
+  "       AND (out_ms IS NULL OR NEW.wall_ms < out_ms"
+  "            OR (NEW.wall_ms = out_ms AND NEW.kind = 'shipped'));"
+  "  END;"
+  /* A container row written after its events (folding replays them). */
+  "CREATE TRIGGER container_takes_out AFTER INSERT ON container"
+  "  BEGIN"
+  "    UPDATE container SET (out_ms, out_kind) = " OUT_OF_EVENTS ("NEW.code")
+  "     WHERE code = NEW.code AND EXISTS (SELECT 1 FROM event e WHERE e.container_code = NEW.code"
+  "                                         AND e.kind IN ('shipped', 'treated'));"
+  "  END;";
+
 /* ---- Small helpers -------------------------------------------------------- */
 
 gboolean
@@ -599,7 +649,18 @@ migrate (WtLedger  *self,
         }
     }
 
-  /* Later versions add steps here: `if (version < 4) { ... user_version = 4 }`. */
+  if (version < 4)
+    {
+      g_autofree char *sql = g_strdup_printf ("BEGIN IMMEDIATE;%sPRAGMA user_version = 4;COMMIT;", schema_v4);
+
+      if (!wt_db_exec (self, sql, error))
+        {
+          wt_db_rollback (self);
+          return FALSE;
+        }
+    }
+
+  /* Later versions add steps here: `if (version < 5) { ... user_version = 5 }`. */
 
   return TRUE;
 }

@@ -259,33 +259,52 @@ wt_ledger_set_setting (WtLedger    *self,
 
 /* One row per container generated at this site and not voided: its waste,
  * weight in grams, generation day, and the day and kind of the first event
- * that took it off the site's books (shipped, or treated here). The out day
- * is never before the generation day, so the balance identity holds even
- * when a clock was wrong. Local dates come from SQLite's 'localtime', which
- * follows TZ like the rest of the process. */
+ * that took it off the site's books (shipped, or treated here), which the
+ * container's out_ms/out_kind projection holds (schema v4). The out day is
+ * never before the generation day, so the balance identity holds even when a
+ * clock was wrong. Local dates come from SQLite's 'localtime', which follows
+ * TZ like the rest of the process.
+ *
+ * Only containers that can count in the period [?2, ?3) are read: in stock
+ * (out_ms NULL), left on or after the period's first local midnight ?4
+ * (minus two days, so a time zone rule SQLite and GLib read differently
+ * cannot lose a row), or generated in the period. The three branches are
+ * disjoint and each is a range of an index; the conditions the sums apply
+ * afterwards are exact. */
+#define FACTS_COLUMNS \
+  "code, waste_code, waste_name, manifest_id, weight_kg, day, labelled_ms, out_ms, out_kind, state, job_id"
 #define FACTS_SQL \
-  "WITH gen AS (" \
-  "  SELECT c.code, c.waste_code, c.waste_name," \
+  "WITH cand AS (" \
+  "  SELECT " FACTS_COLUMNS " FROM container WHERE out_ms IS NULL AND day < ?3" \
+  "  UNION ALL" \
+  "  SELECT " FACTS_COLUMNS " FROM container WHERE out_ms >= ?4 AND day < ?3" \
+  "  UNION ALL" \
+  "  SELECT " FACTS_COLUMNS " FROM container WHERE day >= ?2 AND day < ?3 AND out_ms < ?4)," \
+  " facts AS (" \
+  "  SELECT c.code, c.waste_code, c.waste_name, c.manifest_id," \
   "         CAST (round (coalesce (c.weight_kg, 0) * 1000) AS INTEGER) AS g," \
   "         CASE WHEN length (c.day) = 10 THEN c.day" \
-  "              ELSE date (c.labelled_ms / 1000, 'unixepoch', 'localtime') END AS gen_day" \
-  "    FROM container c" \
-  "   WHERE c.state <> 'voided' AND c.job_id IS NOT NULL)," \
-  " outs AS (" \
-  "  SELECT e.container_code AS code," \
-  "         min (CASE WHEN e.kind = 'shipped' THEN e.wall_ms END) AS ship_ms," \
-  "         min (CASE WHEN e.kind = 'treated' THEN e.wall_ms END) AS treat_ms" \
-  "    FROM event e" \
-  "   WHERE e.kind IN ('shipped', 'treated') AND e.site_id = ?1" \
-  "   GROUP BY e.container_code)," \
-  " facts AS (" \
-  "  SELECT gen.*," \
-  "         CASE WHEN o.ship_ms IS NULL AND o.treat_ms IS NULL THEN NULL" \
-  "              WHEN o.treat_ms IS NULL OR (o.ship_ms IS NOT NULL AND o.ship_ms <= o.treat_ms) THEN 'out'" \
-  "              ELSE 'self' END AS out_kind," \
-  "         max (gen.gen_day, date (min (coalesce (o.ship_ms, o.treat_ms), coalesce (o.treat_ms, o.ship_ms)) / 1000," \
-  "                                 'unixepoch', 'localtime')) AS out_day" \
-  "    FROM gen LEFT JOIN outs o ON o.code = gen.code)"
+  "              ELSE date (c.labelled_ms / 1000, 'unixepoch', 'localtime') END AS gen_day," \
+  "         c.out_kind," \
+  "         CASE WHEN c.out_ms IS NULL THEN NULL ELSE" \
+  "           max (CASE WHEN length (c.day) = 10 THEN c.day" \
+  "                     ELSE date (c.labelled_ms / 1000, 'unixepoch', 'localtime') END," \
+  "                date (c.out_ms / 1000, 'unixepoch', 'localtime')) END AS out_day" \
+  "    FROM cand c" \
+  "   WHERE c.state <> 'voided' AND c.job_id IS NOT NULL)"
+
+/* The first local midnight of @day (YYYY-MM-DD) in ms, two days early. */
+static gint64
+facts_out_bound (const char *day)
+{
+  int y = 0, m = 0, d = 0;
+  g_autoptr(GDateTime) dt = NULL;
+
+  if (sscanf (day, "%d-%d-%d", &y, &m, &d) != 3 ||
+      (dt = g_date_time_new_local (CLAMP (y, 1, 9999), CLAMP (m, 1, 12), CLAMP (d, 1, 28), 0, 0, 0)) == NULL)
+    return G_MININT64;
+  return (g_date_time_to_unix (dt) - 2 * 86400) * 1000;
+}
 
 void
 wt_report_row_free (WtReportRow *row)
@@ -339,9 +358,9 @@ wt_ledger_report (WtLedger        *self,
                         error);
   if (stmt == NULL)
     goto out;
-  sqlite3_bind_text (stmt, 1, self->site_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, period->start, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, period->end, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, facts_out_bound (period->start));
 
   rows = g_ptr_array_new_with_free_func ((GDestroyNotify) wt_report_row_free);
   by_code = g_hash_table_new (g_str_hash, g_str_equal);
@@ -372,20 +391,20 @@ wt_ledger_report (WtLedger        *self,
   /* Sent out, by receiver. */
   stmt = wt_db_prepare (self,
                         FACTS_SQL
-                        "SELECT f.waste_code, coalesce (m.receiver, ''), count (*), sum (f.g)"
-                        "  FROM facts f JOIN container c ON c.code = f.code"
-                        "  LEFT JOIN manifest m ON m.id = c.manifest_id"
+                        "SELECT f.waste_code, coalesce (m.receiver, ''), coalesce (m.receiver_licence, ''),"
+                        "       count (*), sum (f.g)"
+                        "  FROM facts f LEFT JOIN manifest m ON m.id = f.manifest_id"
                         " WHERE f.out_kind = 'out' AND f.out_day >= ?2 AND f.out_day < ?3"
-                        " GROUP BY 1, 2 ORDER BY 1, 2",
+                        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
                         error);
   if (stmt == NULL)
     {
       g_clear_pointer (&rows, g_ptr_array_unref);
       goto out;
     }
-  sqlite3_bind_text (stmt, 1, self->site_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, period->start, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, period->end, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, facts_out_bound (period->start));
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       WtReportRow *r = g_hash_table_lookup (by_code, sqlite3_column_text (stmt, 0));
@@ -395,9 +414,9 @@ wt_ledger_report (WtLedger        *self,
         continue;
       t = g_new0 (WtReceiverTotal, 1);
       t->receiver = wt_db_column_dup (stmt, 1);
-      t->licence = g_strdup ("");
-      t->containers = sqlite3_column_int (stmt, 2);
-      t->grams = sqlite3_column_int64 (stmt, 3);
+      t->licence = wt_db_column_dup (stmt, 2);
+      t->containers = sqlite3_column_int (stmt, 3);
+      t->grams = sqlite3_column_int64 (stmt, 4);
       g_ptr_array_add (r->receivers, t);
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
@@ -1249,7 +1268,28 @@ typedef struct
   char   *day;
   int     reprints;
   char   *void_reason;
+  gint64  ship_ms;    /* first shipment recorded at this site, or -1 */
+  gint64  treat_ms;   /* first treatment recorded at this site, or -1 */
 } Proj;
+
+/* out_ms/out_kind as the schema v4 triggers derive them. */
+static gint64
+proj_out_ms (const Proj *p)
+{
+  if (p->ship_ms < 0)
+    return p->treat_ms;
+  if (p->treat_ms < 0)
+    return p->ship_ms;
+  return MIN (p->ship_ms, p->treat_ms);
+}
+
+static const char *
+proj_out_kind (const Proj *p)
+{
+  if (p->ship_ms < 0 && p->treat_ms < 0)
+    return NULL;
+  return p->ship_ms >= 0 && (p->treat_ms < 0 || p->ship_ms <= p->treat_ms) ? "out" : "self";
+}
 
 static void
 proj_free (gpointer data)
@@ -1280,9 +1320,15 @@ json_weight (JsonObject *o,
 static void
 replay (Proj       *p,
         const char *kind,
-        JsonObject *o)
+        JsonObject *o,
+        gboolean    here,
+        gint64      wall_ms)
 {
 #define SET(field, value) G_STMT_START { g_free (p->field); p->field = g_strdup (value); } G_STMT_END
+  if (here && g_strcmp0 (kind, "shipped") == 0 && (p->ship_ms < 0 || wall_ms < p->ship_ms))
+    p->ship_ms = wall_ms;
+  if (here && g_strcmp0 (kind, "treated") == 0 && (p->treat_ms < 0 || wall_ms < p->treat_ms))
+    p->treat_ms = wall_ms;
   if (g_strcmp0 (kind, "labelled") == 0)
     {
       JsonNode *c = o ? json_object_get_member (o, "content") : NULL;
@@ -1360,12 +1406,13 @@ wt_ledger_check_projections (WtLedger  *self,
   g_mutex_lock (&self->lock);
 
   stmt = wt_db_prepare (self,
-                        "SELECT e.container_code, e.kind, e.payload FROM event e"
+                        "SELECT e.container_code, e.kind, e.payload, e.site_id = ?1, e.wall_ms FROM event e"
                         " WHERE EXISTS (SELECT 1 FROM container c WHERE c.code = e.container_code)"
                         " ORDER BY e.hlc, e.id",
                         error);
   if (stmt == NULL)
     goto out;
+  sqlite3_bind_text (stmt, 1, self->site_id ? self->site_id : "", -1, SQLITE_STATIC);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       const char *code = (const char *) sqlite3_column_text (stmt, 0);
@@ -1377,12 +1424,14 @@ wt_ledger_check_projections (WtLedger  *self,
         {
           p = g_new0 (Proj, 1);
           p->weight = -1;
+          p->ship_ms = p->treat_ms = -1;
           g_hash_table_insert (projs, g_strdup (code), p);
         }
       if (json_parser_load_from_data (parser, (const char *) sqlite3_column_text (stmt, 2), -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         o = json_node_get_object (json_parser_get_root (parser));
-      replay (p, (const char *) sqlite3_column_text (stmt, 1), o);
+      replay (p, (const char *) sqlite3_column_text (stmt, 1), o,
+              sqlite3_column_int (stmt, 3), sqlite3_column_int64 (stmt, 4));
     }
   if (rc != SQLITE_DONE)
     {
@@ -1391,7 +1440,7 @@ wt_ledger_check_projections (WtLedger  *self,
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = wt_db_prepare (self, "SELECT code, state, weight_kg, facility, reprints, day FROM container", error);
+  stmt = wt_db_prepare (self, "SELECT code, state, weight_kg, facility, reprints, day, out_ms, out_kind FROM container", error);
   if (stmt == NULL)
     goto out;
   n = 0;
@@ -1408,7 +1457,9 @@ wt_ledger_check_projections (WtLedger  *self,
           !same_weight (p->weight, w) ||
           g_strcmp0 (p->facility, (const char *) sqlite3_column_text (stmt, 3)) != 0 ||
           p->reprints != sqlite3_column_int (stmt, 4) ||
-          (p->day && *p->day && g_strcmp0 (p->day, (const char *) sqlite3_column_text (stmt, 5)) != 0))
+          (p->day && *p->day && g_strcmp0 (p->day, (const char *) sqlite3_column_text (stmt, 5)) != 0) ||
+          proj_out_ms (p) != (sqlite3_column_type (stmt, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64 (stmt, 6)) ||
+          g_strcmp0 (proj_out_kind (p), (const char *) sqlite3_column_text (stmt, 7)) != 0)
         {
           g_strv_builder_add (differ, code);
           g_ptr_array_add (bad, g_hash_table_lookup (projs, code));
@@ -1429,7 +1480,8 @@ wt_ledger_check_projections (WtLedger  *self,
         }
       stmt = wt_db_prepare (self,
                             "UPDATE container SET state = ?2, weight_kg = ?3, facility = ?4, reprints = ?5,"
-                            "  day = coalesce (nullif (?6, ''), day), void_reason = coalesce (?7, void_reason)"
+                            "  day = coalesce (nullif (?6, ''), day), void_reason = coalesce (?7, void_reason),"
+                            "  out_ms = ?8, out_kind = ?9"
                             " WHERE code = ?1",
                             error);
       if (stmt == NULL)
@@ -1454,6 +1506,10 @@ wt_ledger_check_projections (WtLedger  *self,
           sqlite3_bind_text (stmt, 6, p->day ? p->day : "", -1, SQLITE_STATIC);
           if (p->void_reason)
             sqlite3_bind_text (stmt, 7, p->void_reason, -1, SQLITE_STATIC);
+          if (proj_out_ms (p) >= 0)
+            sqlite3_bind_int64 (stmt, 8, proj_out_ms (p));
+          if (proj_out_kind (p))
+            sqlite3_bind_text (stmt, 9, proj_out_kind (p), -1, SQLITE_STATIC);
           if (sqlite3_step (stmt) != SQLITE_DONE)
             {
               wt_db_error (self, error, "repairing the projection");

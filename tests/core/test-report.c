@@ -423,6 +423,101 @@ test_projection_repair (Fixture       *f,
   expect (f->ledger, "2026-10", "900-249-08", 0, 290000, 0, 0, 290000);
 }
 
+/* The left-the-site projection (schema v4) edited behind the ledger's back:
+ * the report would count W1a as still in stock; verify's check finds it,
+ * rebuilds it from the events, and the hand-computed figures are back. */
+static void
+test_projection_out_repair (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *path = g_strdup (wt_ledger_get_path (f->ledger));
+  g_autofree char *sql = NULL;
+  g_auto(GStrv) codes = NULL;
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db;
+
+  g_clear_object (&f->ledger);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  sql = g_strdup_printf ("UPDATE container SET out_ms = NULL, out_kind = NULL WHERE code = '%s';"
+                         "UPDATE container SET out_kind = 'out' WHERE code = '%s'",
+                         f->w1->codes[0], f->w2->codes[0]);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  f->ledger = wt_ledger_open (path, &error);
+  g_assert_no_error (error);
+
+  /* The damage shows in the figures... */
+  expect (f->ledger, "2026-11", "900-249-08", 290000, 0, 0, 0, 290000);
+  expect (f->ledger, "2026-11", "900-041-49", 0, 25000, 0, 12500, 12500);
+
+  /* ...and is found, named and rebuilt. */
+  g_assert_cmpint (wt_ledger_check_projections (f->ledger, TRUE, &codes, &error), ==, 2);
+  g_assert_no_error (error);
+  g_assert_true (g_strv_contains ((const char * const *) codes, f->w1->codes[0]));
+  g_assert_true (g_strv_contains ((const char * const *) codes, f->w2->codes[0]));
+  g_assert_cmpint (wt_ledger_check_projections (f->ledger, FALSE, NULL, NULL), ==, 0);
+  expect (f->ledger, "2026-11", "900-249-08", 290000, 0, 0, 100000, 190000);
+  expect (f->ledger, "2026-11", "900-041-49", 0, 25000, 12500, 0, 12500);
+}
+
+/* A ledger written by the previous format (3, before the report
+ * projection) opens, is upgraded in place, verifies, and gives every
+ * figure it gave before. The v3 file is made by taking the v4 additions
+ * back out of the fixture's file. */
+static void
+test_upgrade_v3 (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *path = g_strdup (wt_ledger_get_path (f->ledger));
+  g_autoptr(GError) error = NULL;
+  gint64 n_events = 0;
+  sqlite3 *db;
+  sqlite3_stmt *stmt;
+
+  g_clear_object (&f->ledger);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "DROP TRIGGER event_takes_out;"
+                                 "DROP TRIGGER container_takes_out;"
+                                 "DROP INDEX container_by_out;"
+                                 "DROP INDEX container_by_day;"
+                                 "ALTER TABLE container DROP COLUMN out_ms;"
+                                 "ALTER TABLE container DROP COLUMN out_kind;"
+                                 "ALTER TABLE manifest DROP COLUMN receiver_licence;"
+                                 "CREATE INDEX event_by_device ON event (device_id, device_seq);"
+                                 "PRAGMA user_version = 3;",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  f->ledger = wt_ledger_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (wt_ledger_verify (f->ledger, &n_events, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n_events, ==, wt_ledger_count_events (f->ledger));
+  g_assert_cmpint (wt_ledger_check_projections (f->ledger, FALSE, NULL, NULL), ==, 0);
+
+  expect (f->ledger, "2026-10", "900-249-08", 0, 290000, 0, 0, 290000);
+  expect (f->ledger, "2026-11", "900-249-08", 290000, 0, 0, 100000, 190000);
+  expect (f->ledger, "2026-11", "900-041-49", 0, 25000, 12500, 0, 12500);
+  expect (f->ledger, "2026-12", "900-249-08", 190000, 0, 0, 100000, 90000);
+  expect (f->ledger, "2026-Q4", "900-249-08", 0, 290000, 0, 200000, 90000);
+  expect (f->ledger, "2027-01", "900-249-08", 90000, 0, 0, 0, 90000);
+
+  /* The file says format 4 now, and new shipments keep the projection. */
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, WT_LEDGER_SCHEMA_VERSION);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  at (f->ledger, "2027-01-10T10:00:00+08:00");
+  g_assert_true (wt_ledger_treat (f->ledger, "D10", (const char *[]) { f->w1->codes[2], NULL }, &error));
+  g_assert_no_error (error);
+  expect (f->ledger, "2027-01", "900-249-08", 90000, 0, 90000, 0, 0);
+  g_assert_cmpint (wt_ledger_check_projections (f->ledger, FALSE, NULL, NULL), ==, 0);
+}
+
 static char *
 run (const char *cmd)
 {
@@ -541,6 +636,8 @@ main (int    argc,
   ADD ("/report/overdue", test_overdue);
   ADD ("/report/corrections", test_corrections);
   ADD ("/report/projection-repair", test_projection_repair);
+  ADD ("/report/projection-out-repair", test_projection_out_repair);
+  ADD ("/report/upgrade-v3", test_upgrade_v3);
   ADD ("/report/exports", test_exports);
   ADD ("/report/browse", test_browse);
 #undef ADD
