@@ -14,6 +14,7 @@
 
 #include "wt-records-view.h"
 #include "wt-report-view.h"
+#include "wt-export-ui.h"
 #include "wt-worker.h"
 
 struct _WtRecordsView
@@ -275,19 +276,6 @@ export_thread (gpointer      data,
 }
 
 static void
-show_error_dialog (GtkWidget  *widget,
-                   const char *heading,
-                   const char *body)
-{
-  GtkRoot *root = gtk_widget_get_root (widget);
-  GtkWidget *dialog;
-
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading, body);
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
 exported_cb (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
@@ -295,11 +283,6 @@ exported_cb (GObject      *object,
   WtRecordsView *self = WT_RECORDS_VIEW (object);
   Load *load = wt_worker_get_data (result);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(GFile) folder = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *title = NULL;
-  g_autofree char *uri = NULL;
   AdwToast *toast;
 
   self->exporting = FALSE;
@@ -308,22 +291,11 @@ exported_cb (GObject      *object,
   if (wt_worker_run_finish (result, &error) == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error_dialog (GTK_WIDGET (self), _("Export Failed"), error->message);
+        wt_export_show_error (GTK_WIDGET (self), _("Export Failed"), error->message);
       return;
     }
 
-  file = g_file_new_for_path (load->path);
-  folder = g_file_get_parent (file);
-  name = g_file_get_basename (file);
-  uri = folder != NULL ? g_file_get_uri (folder) : NULL;
-  title = g_strdup_printf (_("Table saved as %s"), name);
-  toast = adw_toast_new (title);
-  if (uri != NULL)
-    {
-      adw_toast_set_button_label (toast, _("Open Folder"));
-      adw_toast_set_action_name (toast, "win.show-folder");
-      adw_toast_set_action_target_value (toast, g_variant_new_string (uri));
-    }
+  toast = wt_export_saved_toast (_("Table saved as %s"), load->path);
   g_signal_emit (self, signals[ADD_TOAST], 0, toast);
   g_object_unref (toast);
   g_signal_emit (self, signals[EXPORTED], 0, load->path);
@@ -347,61 +319,16 @@ start_export (WtRecordsView  *self,
   wt_worker_run_async (self, export_thread, load, load_free, NULL, self->cancellable, exported_cb, NULL);
 }
 
-static const char *extensions[] = { "csv", "xlsx", "pdf" };
-
 static void
-export_response_cb (WtRecordsView        *self,
-                    int                   response,
-                    GtkFileChooserNative *chooser)
+export_chosen_cb (GtkWidget      *owner,
+                  const char     *path,
+                  WtExportFormat  format)
 {
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
-  WtExportFormat format = WT_EXPORT_XLSX;
+  WtRecordsView *self = (WtRecordsView *) owner;
 
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  if (file != NULL)
-    {
-      GtkFileFilter *filter = gtk_file_chooser_get_filter (GTK_FILE_CHOOSER (chooser));
-
-      if (filter != NULL)
-        format = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (filter), "wt-format"));
-    }
   g_clear_object (&self->chooser);
-
-  if (file == NULL)
-    return;
-
-  path = g_file_get_path (file);
-  if (path == NULL)
-    {
-      show_error_dialog (GTK_WIDGET (self), _("Export Failed"), _("Choose a folder on this computer."));
-      return;
-    }
-  if (!wt_export_format_from_path (path, &format))
-    {
-      char *with_extension = g_strconcat (path, ".", extensions[format], NULL);
-
-      g_free (path);
-      path = with_extension;
-    }
-  start_export (self, path, format);
-}
-
-static void
-add_filter (GtkFileChooser *chooser,
-            const char     *name,
-            const char     *mime_type,
-            const char     *pattern,
-            WtExportFormat  format)
-{
-  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
-
-  gtk_file_filter_set_name (filter, name);
-  gtk_file_filter_add_mime_type (filter, mime_type);
-  gtk_file_filter_add_pattern (filter, pattern);
-  g_object_set_data (G_OBJECT (filter), "wt-format", GINT_TO_POINTER (format));
-  gtk_file_chooser_add_filter (chooser, filter);
+  if (path != NULL)
+    start_export (self, path, format);
 }
 
 static void
@@ -410,34 +337,17 @@ export_action (GtkWidget  *widget,
                GVariant   *parameter)
 {
   WtRecordsView *self = WT_RECORDS_VIEW (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
-  GtkFileChooserNative *chooser;
   g_autofree char *name = NULL;
   WtPeriod period;
 
   if (self->ledger == NULL || self->exporting || self->chooser != NULL)
     return;
 
-  chooser = gtk_file_chooser_native_new (_("Export Table"),
-                                         GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                         GTK_FILE_CHOOSER_ACTION_SAVE,
-                                         _("_Export"),
-                                         _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  add_filter (GTK_FILE_CHOOSER (chooser), _("Excel workbook (XLSX)"),
-              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "*.xlsx", WT_EXPORT_XLSX);
-  add_filter (GTK_FILE_CHOOSER (chooser), _("CSV, for any spreadsheet"), "text/csv", "*.csv", WT_EXPORT_CSV);
-  add_filter (GTK_FILE_CHOOSER (chooser), _("PDF document, to print"), "application/pdf", "*.pdf", WT_EXPORT_PDF);
-
   if (wt_period_picker_get (self->kind_dropdown, self->year_spin, self->index_dropdown, &period))
     name = g_strdup_printf ("%s-%s.xlsx", kind_ids[selected_kind (self)], period.label);
   else
     name = g_strdup_printf ("%s.xlsx", kind_ids[selected_kind (self)]);
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
-
-  g_signal_connect_object (chooser, "response", G_CALLBACK (export_response_cb), self, G_CONNECT_SWAPPED);
-  self->chooser = GTK_NATIVE_DIALOG (chooser);
-  gtk_native_dialog_show (self->chooser);
+  self->chooser = wt_export_chooser_show (widget, _("Export Table"), name, WT_EXPORT_XLSX, export_chosen_cb);
 }
 
 /* The export without the file chooser, for tests and scripts. */
@@ -452,7 +362,7 @@ export_to_action (GtkWidget  *widget,
 
   if (!wt_export_format_from_path (path, &format))
     {
-      show_error_dialog (widget, _("Export Failed"), _("Name the file .csv, .xlsx or .pdf."));
+      wt_export_show_error (widget, _("Export Failed"), _("Name the file .csv, .xlsx or .pdf."));
       return;
     }
   start_export (self, path, format);

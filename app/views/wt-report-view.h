@@ -66,8 +66,4 @@ gboolean     wt_period_picker_get    (GtkDropDown    *kind,
                                       GtkDropDown    *index,
                                       WtPeriod       *out_period);
 
-/* The file name's extension picks the format; FALSE when it names none. */
-gboolean     wt_export_format_from_path (const char     *path,
-                                         WtExportFormat *out_format);
-
 G_END_DECLS
