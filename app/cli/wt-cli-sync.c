@@ -56,8 +56,10 @@ wt_cli_central (int    argc,
                 char **argv)
 {
   g_autofree char *dsn = NULL, *site = NULL, *name = NULL, *out = NULL, *cert = NULL, *key = NULL;
+  g_autofree char *connection = NULL;
   GOptionEntry entries[] = {
     { "dsn", 0, 0, G_OPTION_ARG_STRING, &dsn, N_("Administrator’s connection to the central database"), N_("DSN") },
+    { "connection", 0, 0, G_OPTION_ARG_FILENAME, &connection, N_("A central office’s connection file (for mirror)"), N_("FILE") },
     { "site", 0, 0, G_OPTION_ARG_STRING, &site, N_("Site id: its unified social credit code"), N_("ID") },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Site name"), N_("NAME") },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Where to write the site’s connection file"), N_("FILE") },
@@ -65,7 +67,7 @@ wt_cli_central (int    argc,
     { "key", 0, 0, G_OPTION_ARG_FILENAME, &key, N_("The key of that certificate"), N_("FILE") },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new (_("init|add-site|verify — set up the central store"));
+  g_autoptr(GOptionContext) context = g_option_context_new (_("init|add-site|add-office|verify|mirror — set up and read the central store"));
   GError *error = NULL;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -73,7 +75,26 @@ wt_cli_central (int    argc,
     return 2;
 
   if (argc < 2)
-    return fail_msg (_("Say “central init”, “central add-site” or “central verify”."));
+    return fail_msg (_("Say “central init”, “central add-site”, “central add-office”, “central verify” or “central mirror”."));
+
+  if (strcmp (argv[1], "mirror") == 0)
+    {
+      g_autoptr(WtLedger) cache = NULL;
+      g_autofree char *conninfo = conninfo_for (dsn, connection, &error);
+      gint64 pulled = 0;
+
+      if (conninfo == NULL)
+        return fail (error);
+      cache = open_sync_ledger (&error);
+      if (cache == NULL)
+        return fail (error);
+      if (!wt_central_mirror (cache, conninfo, NULL, &pulled, &error))
+        return fail (error);
+      /* The exact shape scripts read, like sync's line: not translated. */
+      g_print ("pulled %lld\n", (long long) pulled);
+      return 0;
+    }
+
   if (dsn == NULL)
     return fail_msg (_("Give the administrator’s connection to the central database with --dsn."));
 
@@ -105,6 +126,21 @@ wt_cli_central (int    argc,
       return 0;
     }
 
+  if (strcmp (argv[1], "add-office") == 0)
+    {
+      g_autofree char *role = NULL;
+
+      if (name == NULL)
+        return fail_msg (_("Give the office’s name with --name."));
+      role = wt_central_office_role (name);
+      if (out == NULL)
+        out = g_strconcat (role, ".conn", NULL);
+      if (!wt_central_add_office (dsn, name, out, cert, key, &error))
+        return fail (error);
+      g_print ("%s\t%s\n", role, out);
+      return 0;
+    }
+
   if (strcmp (argv[1], "verify") == 0)
     {
       gint64 checked = 0, bad = 0;
@@ -115,7 +151,7 @@ wt_cli_central (int    argc,
       return bad > 0 ? 3 : 0;
     }
 
-  return fail_msg (_("Say “central init”, “central add-site” or “central verify”."));
+  return fail_msg (_("Say “central init”, “central add-site”, “central add-office”, “central verify” or “central mirror”."));
 }
 
 /* ---- sync ---------------------------------------------------------------------- */

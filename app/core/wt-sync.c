@@ -852,6 +852,216 @@ out:
   return ok;
 }
 
+/* ---- The central office's mirror ---------------------------------------------------------- */
+
+/* The sync_peer row of one store as one role: a cache that mirrored a store
+ * as a site and then as an office must not reuse the narrower cursor. */
+static char *
+mirror_peer (PGconn *conn)
+{
+  return g_strdup_printf ("mirror:%s@%s:%s/%s", PQuser (conn), PQhost (conn), PQport (conn), PQdb (conn));
+}
+
+static gboolean
+mirror_anomalies (PGconn        *conn,
+                  WtLedger      *cache,
+                  gint64        *inout_after,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  g_autofree char *after = g_strdup_printf ("%" G_GINT64_FORMAT, *inout_after);
+  const char *params[1] = { after };
+  g_autoptr(PGresult) res = NULL;
+
+  /* Row-level security decides which anomalies the role sees. */
+  res = query (conn,
+               "SELECT id, kind, container_code, event_id, other_event_id, detail,"
+               "       (extract (epoch FROM detected_at) * 1000)::bigint, coalesce (resolved_by_event, cleared_by)"
+               "  FROM ingest.anomaly WHERE id > $1 ORDER BY id",
+               1, params, "the anomalies", error);
+  if (res == NULL)
+    return FALSE;
+  for (int r = 0; r < PQntuples (res); r++)
+    {
+      g_autofree char *source = g_strdup_printf ("central:%s", PQgetvalue (res, r, 0));
+      guint8 ev[16], other[16], by[16];
+      gboolean has_ev = !PQgetisnull (res, r, 3) && wt_uuid_to_bytes (PQgetvalue (res, r, 3), ev);
+      gboolean has_other = !PQgetisnull (res, r, 4) && wt_uuid_to_bytes (PQgetvalue (res, r, 4), other);
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      if (!wt_ledger_sync_add_anomaly (cache, PQgetvalue (res, r, 1),
+                                       PQgetisnull (res, r, 2) ? NULL : PQgetvalue (res, r, 2),
+                                       has_ev ? ev : NULL, has_other ? other : NULL,
+                                       PQgetvalue (res, r, 5), g_ascii_strtoll (PQgetvalue (res, r, 6), NULL, 10),
+                                       source, NULL, error))
+        return FALSE;
+      if (!PQgetisnull (res, r, 7) && wt_uuid_to_bytes (PQgetvalue (res, r, 7), by) &&
+          !wt_ledger_sync_close_anomaly (cache, source, by, error))
+        return FALSE;
+      *inout_after = MAX (*inout_after, g_ascii_strtoll (PQgetvalue (res, r, 0), NULL, 10));
+    }
+  return TRUE;
+}
+
+/* The keys of the devices in @events, as the store's device table has them. */
+static GPtrArray *
+mirror_keys (PGconn     *conn,
+             WtLedger   *cache,
+             GPtrArray  *events,
+             GError    **error)
+{
+  g_autoptr(GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GString) array = g_string_new ("{");
+  g_autoptr(PGresult) res = NULL;
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func ((GDestroyNotify) wt_sync_key_free);
+  const char *params[1];
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      const WtSyncEvent *e = events->pdata[i];
+      guint8 pk[32];
+
+      if (g_hash_table_contains (wanted, e->device_id) || wt_ledger_sync_device_key (cache, e->device_id, pk, NULL))
+        continue;
+      g_hash_table_add (wanted, (gpointer) e->device_id);
+      g_string_append_printf (array, "%s%s", array->len > 1 ? "," : "", e->device_id);
+    }
+  if (g_hash_table_size (wanted) == 0)
+    return g_steal_pointer (&keys);
+  g_string_append_c (array, '}');
+  params[0] = array->str;
+  res = query (conn, "SELECT device_id, site_id, pubkey FROM ingest.device WHERE device_id = ANY ($1::uuid[])",
+               1, params, "the device keys", error);
+  if (res == NULL)
+    return NULL;
+  for (int r = 0; r < PQntuples (res); r++)
+    {
+      WtSyncKey *k = g_new0 (WtSyncKey, 1);
+
+      k->device_id = g_strdup (PQgetvalue (res, r, 0));
+      k->site_id = g_strdup (PQgetvalue (res, r, 1));
+      bytea_in (PQgetvalue (res, r, 2), k->public_key, 32);
+      g_ptr_array_add (keys, k);
+    }
+  return g_steal_pointer (&keys);
+}
+
+gboolean
+wt_central_mirror (WtLedger      *cache,
+                   const char    *conninfo,
+                   GCancellable  *cancellable,
+                   gint64        *out_pulled,
+                   GError       **error)
+{
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(PGresult) res = NULL;
+  g_autofree char *peer_name = NULL;
+  g_autofree char *xid = NULL;
+  g_autofree char *seq = NULL;
+  g_autofree char *horizon = NULL;
+  g_autofree char *limit = g_strdup_printf ("%u", DEFAULT_PAGE);
+  g_autofree char *cursor = NULL;
+  WtSyncPeer peer = { 0 };
+  gint64 anomaly_after = 0;
+  gint64 pulled = 0;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (WT_IS_LEDGER (cache), FALSE);
+  g_return_val_if_fail (conninfo != NULL, FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+
+  if (out_pulled)
+    *out_pulled = 0;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  conn = connect_to (conninfo, error);
+  if (conn == NULL)
+    return FALSE;
+  peer_name = mirror_peer (conn);
+  if (!wt_ledger_sync_get_peer (cache, peer_name, &peer, error))
+    return FALSE;
+  parse_cursor (peer.pull_cursor, &xid, &seq, &anomaly_after);
+  wt_sync_peer_clear (&peer);
+
+  /* One snapshot: the watermark and every page agree. Each page is stored
+   * with its cursor in one local transaction, so a connection lost half way
+   * keeps what came and the next run resumes right after it. */
+  if (!exec_ok (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting the mirror", error))
+    return FALSE;
+  res = query (conn, "SELECT ingest.feed_watermark ()", 0, NULL, "the feed", error);
+  if (res == NULL)
+    goto out;
+  horizon = g_strdup (PQgetvalue (res, 0, 0));
+  g_clear_pointer (&res, PQclear);
+
+  for (;;)
+    {
+      const char *params[3] = { xid, seq, limit };
+      g_autoptr(GPtrArray) events = NULL;
+      g_autoptr(GPtrArray) keys = NULL;
+      WtSyncImportOptions opts = { 0 };
+      WtSyncImportResult result = { 0 };
+      gboolean last_page;
+      int n;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        goto out;
+      res = query (conn,
+                   "SELECT event_id, device_id, device_seq, site_id, container_code, kind, prev_custody, actor,"
+                   "       wall_ms, hlc, payload, prev_hash, hash, sig, cursor_xid, server_seq"
+                   "  FROM ingest.central_feed ($1::xid8, $2, $3)",
+                   3, params, "the central feed", error);
+      if (res == NULL)
+        goto out;
+      n = PQntuples (res);
+      last_page = n < DEFAULT_PAGE;
+      events = events_from_result (res);
+      g_free (xid);
+      g_free (seq);
+      xid = g_strdup (last_page ? horizon : PQgetvalue (res, n - 1, 14));
+      seq = g_strdup (last_page ? "0" : PQgetvalue (res, n - 1, 15));
+      g_clear_pointer (&res, PQclear);
+
+      keys = mirror_keys (conn, cache, events, error);
+      if (keys == NULL)
+        goto out;
+      g_free (cursor);
+      cursor = g_strdup_printf ("%s:%s:%" G_GINT64_FORMAT, xid, seq, anomaly_after);
+      opts.peer = peer_name;
+      opts.pull_cursor = cursor;
+      opts.source = "central";
+      if (!wt_ledger_sync_import (cache, events, keys, &opts, &result, error))
+        goto out;
+      pulled += result.inserted;
+      if (last_page)
+        break;
+    }
+
+  if (!mirror_anomalies (conn, cache, &anomaly_after, cancellable, error))
+    goto out;
+  {
+    g_autoptr(GPtrArray) none = g_ptr_array_new ();
+    WtSyncImportOptions opts = { 0 };
+
+    g_free (cursor);
+    cursor = g_strdup_printf ("%s:%s:%" G_GINT64_FORMAT, xid, seq, anomaly_after);
+    opts.peer = peer_name;
+    opts.pull_cursor = cursor;
+    if (!wt_ledger_sync_import (cache, none, NULL, &opts, NULL, error))
+      goto out;
+  }
+  ok = exec_ok (conn, "COMMIT", "ending the mirror", error);
+
+out:
+  if (!ok)
+    rollback (conn);
+  if (out_pulled)
+    *out_pulled = pulled;
+  wt_ledger_sync_finish (cache, peer_name, G_MININT64, 0, ok ? NULL : (error && *error ? (*error)->message : "failed"), NULL);
+  return ok;
+}
+
 /* ---- Sync ------------------------------------------------------------------------------- */
 
 gboolean
@@ -1260,6 +1470,83 @@ write_private (const char  *path,
   return TRUE;
 }
 
+/* A random password that survives a connection file and a conninfo string. */
+static char *
+random_password (void)
+{
+  guint8 raw[18];
+  char *password;
+
+  randombytes_buf (raw, sizeof raw);
+  password = g_base64_encode (raw, sizeof raw);
+  for (char *p = password; *p; p++)
+    if (*p == '/' || *p == '+')
+      *p = 'x';
+  sodium_memzero (raw, sizeof raw);
+  return password;
+}
+
+/* Inside the caller's transaction: creates LOGIN role @role in @group with
+ * @password, or gives an existing one that password (adding a site or an
+ * office again hands out a new file and retires the old password). */
+static gboolean
+ensure_login_role (PGconn      *conn,
+                   const char  *role,
+                   const char  *password,
+                   const char  *group,
+                   GError     **error)
+{
+  g_autofree char *sql = NULL;
+  char *quoted_role = PQescapeIdentifier (conn, role, strlen (role));
+  char *quoted_pw = PQescapeLiteral (conn, password, strlen (password));
+  char *role_literal = PQescapeLiteral (conn, role, strlen (role));
+  char *quoted_group = PQescapeIdentifier (conn, group, strlen (group));
+
+  /* PG 15 hashes it with SCRAM (password_encryption's default); the
+   * plain text never reaches the server log because it is not an error. */
+  sql = g_strdup_printf ("DO $$ BEGIN"
+                         " IF EXISTS (SELECT FROM pg_roles WHERE rolname = %s) THEN"
+                         "  ALTER ROLE %s LOGIN PASSWORD %s;"
+                         "  GRANT %s TO %s;"
+                         " ELSE"
+                         "  CREATE ROLE %s LOGIN PASSWORD %s IN ROLE %s;"
+                         " END IF; END $$",
+                         role_literal, quoted_role, quoted_pw, quoted_group, quoted_role,
+                         quoted_role, quoted_pw, quoted_group);
+  PQfreemem (role_literal);
+  PQfreemem (quoted_role);
+  PQfreemem (quoted_pw);
+  PQfreemem (quoted_group);
+  return exec_ok (conn, "SET LOCAL password_encryption = 'scram-sha-256'", "adding the role", error) &&
+         exec_ok (conn, sql, "creating the role", error);
+}
+
+/* The connection file for @role: where the administrator connected. */
+static char *
+connection_file_text (PGconn      *conn,
+                      const char  *title,
+                      const char  *role,
+                      const char  *password,
+                      const char  *cert,
+                      const char  *key)
+{
+  GString *file = g_string_new (NULL);
+  PQconninfoOption *opts = PQconninfo (conn);
+
+  g_string_append_printf (file, "# Wastetag central store: %s\n", title);
+  for (PQconninfoOption *o = opts; o && o->keyword; o++)
+    if (o->val && *o->val &&
+        (g_str_equal (o->keyword, "host") || g_str_equal (o->keyword, "port") ||
+         g_str_equal (o->keyword, "dbname") || g_str_equal (o->keyword, "sslrootcert")))
+      g_string_append_printf (file, "%s = %s\n", o->keyword, o->val);
+  PQconninfoFree (opts);
+  g_string_append_printf (file, "user = %s\nsslmode = verify-full\n", role);
+  if (cert)
+    g_string_append_printf (file, "sslcert = %s\nsslkey = %s\n", cert, key);
+  g_string_append_printf (file, "password = %s\n", password);
+  return g_string_free (file, FALSE);
+}
+
 gboolean
 wt_central_add_site (const char  *conninfo,
                      const char  *site_id,
@@ -1273,14 +1560,9 @@ wt_central_add_site (const char  *conninfo,
   g_autoptr(PGresult) res = NULL;
   g_autofree char *role = NULL;
   g_autofree char *password = NULL;
-  g_autofree char *sql = NULL;
-  g_autoptr(GString) file = g_string_new (NULL);
-  PQconninfoOption *opts;
-  guint8 raw[18];
+  g_autofree char *title = NULL;
+  g_autofree char *file = NULL;
   const char *params[3];
-  char *quoted_role;
-  char *quoted_pw;
-  char *role_literal;
 
   if (site_id == NULL || *site_id == '\0' || name == NULL || *name == '\0')
     {
@@ -1296,11 +1578,7 @@ wt_central_add_site (const char  *conninfo,
     }
 
   role = wt_central_site_role (site_id);
-  randombytes_buf (raw, sizeof raw);
-  password = g_base64_encode (raw, sizeof raw);
-  for (char *p = password; *p; p++)
-    if (*p == '/' || *p == '+')
-      *p = 'x';
+  password = random_password ();
 
   conn = connect_to (conninfo, error);
   if (conn == NULL)
@@ -1308,24 +1586,7 @@ wt_central_add_site (const char  *conninfo,
 
   if (!exec_ok (conn, "BEGIN", "adding the site", error))
     return FALSE;
-
-  quoted_role = PQescapeIdentifier (conn, role, strlen (role));
-  quoted_pw = PQescapeLiteral (conn, password, strlen (password));
-  role_literal = PQescapeLiteral (conn, role, strlen (role));
-  /* PG 15 hashes it with SCRAM (password_encryption's default); the
-   * plain text never reaches the server log because it is not an error. */
-  sql = g_strdup_printf ("DO $$ BEGIN"
-                         " IF EXISTS (SELECT FROM pg_roles WHERE rolname = %s) THEN"
-                         "  ALTER ROLE %s LOGIN PASSWORD %s;"
-                         " ELSE"
-                         "  CREATE ROLE %s LOGIN PASSWORD %s IN ROLE wastetag_site;"
-                         " END IF; END $$",
-                         role_literal, quoted_role, quoted_pw, quoted_role, quoted_pw);
-  PQfreemem (role_literal);
-  PQfreemem (quoted_role);
-  PQfreemem (quoted_pw);
-  if (!exec_ok (conn, "SET LOCAL password_encryption = 'scram-sha-256'", "adding the site", error) ||
-      !exec_ok (conn, sql, "creating the site’s role", error))
+  if (!ensure_login_role (conn, role, password, "wastetag_site", error))
     goto fail;
 
   params[0] = site_id;
@@ -1342,21 +1603,9 @@ wt_central_add_site (const char  *conninfo,
     }
   g_clear_pointer (&res, PQclear);
 
-  /* The connection file: where the admin connected, as the site. */
-  opts = PQconninfo (conn);
-  g_string_append_printf (file, "# Wastetag central store: site %s (%s)\n", site_id, name);
-  for (PQconninfoOption *o = opts; o && o->keyword; o++)
-    if (o->val && *o->val &&
-        (g_str_equal (o->keyword, "host") || g_str_equal (o->keyword, "port") ||
-         g_str_equal (o->keyword, "dbname") || g_str_equal (o->keyword, "sslrootcert")))
-      g_string_append_printf (file, "%s = %s\n", o->keyword, o->val);
-  PQconninfoFree (opts);
-  g_string_append_printf (file, "user = %s\nsslmode = verify-full\n", role);
-  if (cert)
-    g_string_append_printf (file, "sslcert = %s\nsslkey = %s\n", cert, key);
-  g_string_append_printf (file, "password = %s\n", password);
-
-  if (!write_private (out_path, file->str, error))
+  title = g_strdup_printf ("site %s (%s)", site_id, name);
+  file = connection_file_text (conn, title, role, password, cert, key);
+  if (!write_private (out_path, file, error))
     goto fail;
 
   if (!exec_ok (conn, "COMMIT", "adding the site", error))
@@ -1365,6 +1614,104 @@ wt_central_add_site (const char  *conninfo,
       return FALSE;
     }
   sodium_memzero (password, strlen (password));
+  sodium_memzero (file, strlen (file));
+  return TRUE;
+
+fail:
+  rollback (conn);
+  return FALSE;
+}
+
+char *
+wt_central_office_role (const char *name)
+{
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+  gboolean plain = *lower != '\0' && strlen (lower) <= 40;
+
+  for (const char *p = lower; *p && plain; p++)
+    plain = g_ascii_isalnum (*p) || *p == '_' || *p == '-';
+  if (plain)
+    {
+      for (char *p = lower; *p; p++)
+        if (*p == '-')
+          *p = '_';
+      return g_strconcat ("office_", lower, NULL);
+    }
+  /* A name in Chinese (or too long) gives a stable, unique role name. */
+  {
+    g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, name, -1);
+
+    sum[12] = '\0';
+    return g_strconcat ("office_", sum, NULL);
+  }
+}
+
+gboolean
+wt_central_add_office (const char  *conninfo,
+                       const char  *name,
+                       const char  *out_path,
+                       const char  *cert,
+                       const char  *key,
+                       GError     **error)
+{
+  g_autoptr(PGconn) conn = NULL;
+  g_autofree char *role = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *comment = NULL;
+  char *quoted_role;
+  char *quoted_comment;
+
+  if (name == NULL || *name == '\0')
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG, _("A central office needs a name."));
+      return FALSE;
+    }
+  if ((cert == NULL) != (key == NULL))
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG,
+                   _("Give both the client certificate and its key, or neither."));
+      return FALSE;
+    }
+
+  role = wt_central_office_role (name);
+  password = random_password ();
+
+  conn = connect_to (conninfo, error);
+  if (conn == NULL)
+    return FALSE;
+  if (!exec_ok (conn, "BEGIN", "adding the office", error))
+    return FALSE;
+  if (!exec_ok (conn, "SELECT 'ingest.central_feed(xid8,bigint,integer)'::regprocedure", "adding the office", error))
+    goto fail;
+  if (!ensure_login_role (conn, role, password, "wastetag_central", error))
+    goto fail;
+
+  /* Read-only twice over: no grant that writes, and every transaction of
+   * the role starts read-only. */
+  quoted_role = PQescapeIdentifier (conn, role, strlen (role));
+  comment = g_strdup_printf ("Wastetag central office: %s", name);
+  quoted_comment = PQescapeLiteral (conn, comment, strlen (comment));
+  sql = g_strdup_printf ("ALTER ROLE %s SET default_transaction_read_only = on; COMMENT ON ROLE %s IS %s",
+                         quoted_role, quoted_role, quoted_comment);
+  PQfreemem (quoted_role);
+  PQfreemem (quoted_comment);
+  if (!exec_ok (conn, sql, "adding the office", error))
+    goto fail;
+
+  title = g_strdup_printf ("central office %s (read-only)", name);
+  file = connection_file_text (conn, title, role, password, cert, key);
+  if (!write_private (out_path, file, error))
+    goto fail;
+  if (!exec_ok (conn, "COMMIT", "adding the office", error))
+    {
+      g_unlink (out_path);
+      return FALSE;
+    }
+  sodium_memzero (password, strlen (password));
+  sodium_memzero (file, strlen (file));
   return TRUE;
 
 fail:

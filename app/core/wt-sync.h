@@ -109,6 +109,19 @@ gboolean     wt_central_add_site          (const char     *conninfo,
                                            const char     *cert,
                                            const char     *key,
                                            GError        **error);
+/* Creates a central office's LOGIN role (member of wastetag_central:
+ * reads every site through row-level security, writes nothing; its
+ * transactions start read-only) with a random SCRAM password and writes its
+ * connection file (0600) to @out_path. Needs schema version 2. */
+gboolean     wt_central_add_office        (const char     *conninfo,
+                                           const char     *name,
+                                           const char     *out_path,
+                                           const char     *cert,
+                                           const char     *key,
+                                           GError        **error);
+/* The role an office logs in as: office_<name> for a plain ASCII name,
+ * else office_<12 hex digits of the name's SHA-256>. */
+char        *wt_central_office_role       (const char     *name) G_GNUC_WARN_UNUSED_RESULT;
 /* The role a site logs in as. */
 char        *wt_central_site_role         (const char     *site_id) G_GNUC_WARN_UNUSED_RESULT;
 /* Checks the Ed25519 signature of every event not checked before with

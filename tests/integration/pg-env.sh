@@ -7,7 +7,7 @@
 # role it may log in as), pg_psql [psql args] as the administrator,
 # pg_stop_immediate, pg_start, pg_restart_immediate.
 #
-# Sites log in with a SCRAM password *and* a client certificate whose CN is
+# Sites and central offices log in with a SCRAM password *and* a client certificate whose CN is
 # their role (hostssl … scram-sha-256 clientcert=verify-full); a wrong
 # certificate is refused before the password is asked.
 #
@@ -77,6 +77,7 @@ EOF
 local   all  postgres                      scram-sha-256
 hostssl all  postgres        127.0.0.1/32  scram-sha-256
 hostssl all  +wastetag_site  127.0.0.1/32  scram-sha-256 clientcert=verify-full
+hostssl all  +wastetag_central  127.0.0.1/32  scram-sha-256 clientcert=verify-full
 hostssl all  all             127.0.0.1/32  cert clientcert=verify-full
 EOF
   pg_start
