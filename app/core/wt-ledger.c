@@ -2304,62 +2304,276 @@ tampered (GError     **error,
   return FALSE;
 }
 
-gboolean
-wt_ledger_verify (WtLedger  *self,
-                  gint64    *out_n_events,
-                  GError   **error)
+/* Verifying runs on its own read-only connection, in one read transaction
+ * (a snapshot: WAL lets the writer go on beside it), without the ledger's
+ * lock, so scanning and recording keep working while a million events are
+ * checked. The calling thread streams rows in (device, sequence) order and
+ * does the cheap, sequential checks (gaps, links, ids); batches of rows go
+ * to one worker per core, which recompute each hash from the row's own
+ * stored predecessor hash and check its Ed25519 signature. A row whose
+ * stored hash is right and whose link matches its predecessor's stored hash
+ * is exactly a row whose recomputed chain is right, so the result, and the
+ * first bad event named, are those of a walk in order: every failure is
+ * kept with its position and the earliest one wins. */
+
+#define VERIFY_BATCH     2048
+#define VERIFY_PROGRESS  (32 * VERIFY_BATCH)
+
+typedef struct
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(sqlite3_stmt) keys = NULL;
-  g_autoptr(sqlite3_stmt) heads = NULL;
+  gint64        pos;
+  gint64        row_id;
+  gint64        seq;
+  gint64        wall_ms;
+  gint64        hlc;
+  const char   *dev;
+  const char   *site;
+  const char   *container;
+  const char   *kind;
+  const char   *actor;
+  const char   *payload;
+  const guint8 *pk;          /* borrowed from the run's key table; NULL if unknown */
+  guint8        event_id[16];
+  guint8        prev_hash[32];
+  guint8        hash[32];
+  guint8        sig[crypto_sign_BYTES];
+  gboolean      hash_ok;     /* the stored hash has 32 bytes */
+  gboolean      sig_ok;      /* the stored signature has 64 bytes */
+} VerifyRow;
+
+typedef struct
+{
+  GMutex   lock;
+  GCond    cond;
+  guint    in_flight;
+  /* The earliest failure so far, by (pos, kind). */
+  gint64   fail_pos;
+  Tamper   fail_kind;
+  gint64   fail_row;
+  gint64   fail_seq;
+  gint64   fail_missing;
+  char    *fail_dev;
+} VerifyRun;
+
+typedef struct
+{
+  VerifyRun    *run;
+  VerifyRow     rows[VERIFY_BATCH];
+  guint         n;
+  GStringChunk *text;
+} VerifyBatch;
+
+static void
+verify_fail (VerifyRun  *run,
+             gint64      pos,
+             Tamper      kind,
+             gint64      row_id,
+             const char *dev,
+             gint64      seq,
+             gint64      missing)
+{
+  g_mutex_lock (&run->lock);
+  if (pos < run->fail_pos || (pos == run->fail_pos && kind < run->fail_kind))
+    {
+      run->fail_pos = pos;
+      run->fail_kind = kind;
+      run->fail_row = row_id;
+      run->fail_seq = seq;
+      run->fail_missing = missing;
+      g_free (run->fail_dev);
+      run->fail_dev = g_strdup (dev);
+    }
+  g_mutex_unlock (&run->lock);
+}
+
+static gint64
+verify_first_failure (VerifyRun *run)
+{
+  gint64 pos;
+
+  g_mutex_lock (&run->lock);
+  pos = run->fail_pos;
+  g_mutex_unlock (&run->lock);
+  return pos;
+}
+
+static void
+verify_batch_free (VerifyBatch *batch)
+{
+  g_string_chunk_free (batch->text);
+  g_free (batch);
+}
+
+/* Runs on a worker thread. */
+static void
+verify_batch_cb (gpointer data,
+                 gpointer user_data)
+{
+  VerifyBatch *batch = data;
+  VerifyRun *run = batch->run;
+  gint64 stop = verify_first_failure (run);
+
+  for (guint i = 0; i < batch->n && batch->rows[i].pos < stop; i++)
+    {
+      const VerifyRow *r = &batch->rows[i];
+      char event_id[37];
+      guint8 hash[32];
+
+      {
+        g_autofree char *text = wt_uuid_text (r->event_id);
+
+        memcpy (event_id, text, sizeof event_id);
+      }
+      event_hash (r->prev_hash, event_id, r->dev, r->seq, r->site, r->container, r->kind,
+                  r->actor, r->wall_ms, r->hlc, r->payload, hash);
+      if (!r->hash_ok || memcmp (hash, r->hash, 32) != 0)
+        {
+          verify_fail (run, r->pos, TAMPER_ALTERED, r->row_id, r->dev, r->seq, 0);
+          break;
+        }
+      if (r->pk == NULL || !r->sig_ok ||
+          crypto_sign_verify_detached (r->sig, hash, sizeof hash, r->pk) != 0)
+        {
+          verify_fail (run, r->pos, TAMPER_SIGNATURE, r->row_id, r->dev, r->seq, 0);
+          break;
+        }
+    }
+
+  g_mutex_lock (&run->lock);
+  run->in_flight--;
+  g_cond_signal (&run->cond);
+  g_mutex_unlock (&run->lock);
+  verify_batch_free (batch);
+}
+
+static gboolean
+verify_db_error (sqlite3     *db,
+                 GError     **error)
+{
+  g_set_error (error, WT_ERROR, WT_ERROR_DB,
+               _("The ledger could not be read while verifying: %s."),
+               db ? sqlite3_errmsg (db) : sqlite3_errstr (SQLITE_CANTOPEN));
+  return FALSE;
+}
+
+static const char *
+chunk_text (GStringChunk *chunk,
+            sqlite3_stmt *stmt,
+            int           col)
+{
+  const char *text = (const char *) sqlite3_column_text (stmt, col);
+
+  return g_string_chunk_insert_const (chunk, text ? text : "");
+}
+
+static void
+copy_blob (guint8       *out,
+           gsize         len,
+           sqlite3_stmt *stmt,
+           int           col,
+           gboolean     *ok)
+{
+  gboolean right = sqlite3_column_bytes (stmt, col) == (int) len;
+
+  if (right)
+    memcpy (out, sqlite3_column_blob (stmt, col), len);
+  else
+    memset (out, 0, len);
+  if (ok)
+    *ok = right;
+}
+
+gboolean
+wt_ledger_verify_full (WtLedger          *self,
+                       GCancellable      *cancellable,
+                       WtVerifyProgress   progress,
+                       gpointer           user_data,
+                       gint64            *out_n_events,
+                       GError           **error)
+{
   g_autoptr(GHashTable) pubkeys = NULL;
   g_autoptr(GHashTable) local = NULL;
   g_autofree char *device = NULL;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  GThreadPool *pool = NULL;
+  VerifyRun run = { 0 };
+  VerifyBatch *batch = NULL;
+  const guint8 *device_pk = NULL;
   guint8 prev[32] = { 0 };
+  guint n_workers = MAX (1, g_get_num_processors ());
   gint64 expect_seq = 1;
   gint64 n = 0;
   gboolean ok = FALSE;
-  int rc;
+  int rc = SQLITE_DONE;
 
   g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
 
-  g_mutex_lock (&self->lock);
+  g_mutex_init (&run.lock);
+  g_cond_init (&run.cond);
+  run.fail_pos = G_MAXINT64;
+
+  if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    {
+      verify_db_error (db, error);
+      goto out;
+    }
+  sqlite3_busy_timeout (db, 5000);
+  /* One snapshot for the chains and their heads. */
+  if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (db, "SELECT device_id, public_key, is_local FROM device", -1, &stmt, NULL) != SQLITE_OK)
+    {
+      verify_db_error (db, error);
+      goto out;
+    }
 
   pubkeys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
   local = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  keys = wt_db_prepare (self, "SELECT device_id, public_key, is_local FROM device", error);
-  if (keys == NULL)
-    goto out;
-  while (sqlite3_step (keys) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      g_hash_table_insert (pubkeys, wt_db_column_dup (keys, 0),
-                           g_bytes_new (sqlite3_column_blob (keys, 1), sqlite3_column_bytes (keys, 1)));
-      if (sqlite3_column_int (keys, 2))
-        g_hash_table_add (local, wt_db_column_dup (keys, 0));
+      g_hash_table_insert (pubkeys, wt_db_column_dup (stmt, 0),
+                           g_bytes_new (sqlite3_column_blob (stmt, 1), sqlite3_column_bytes (stmt, 1)));
+      if (sqlite3_column_int (stmt, 2))
+        g_hash_table_add (local, wt_db_column_dup (stmt, 0));
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (rc != SQLITE_DONE)
+    {
+      verify_db_error (db, error);
+      goto out;
     }
 
+  pool = g_thread_pool_new (verify_batch_cb, NULL, n_workers, FALSE, NULL);
+
   /* Reading in (device, seq) order walks each chain from its first link. */
-  stmt = wt_db_prepare (self,
-                  "SELECT id, event_id, device_id, device_seq, site_id, container_code, kind, actor,"
-                  "       wall_ms, hlc, payload, prev_hash, hash, sig"
-                  "  FROM event ORDER BY device_id, device_seq",
-                  error);
-  if (stmt == NULL)
-    goto out;
+  if (sqlite3_prepare_v2 (db,
+                          "SELECT id, event_id, device_id, device_seq, site_id, container_code, kind, actor,"
+                          "       wall_ms, hlc, payload, prev_hash, hash, sig"
+                          "  FROM event ORDER BY device_id, device_seq",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    {
+      verify_db_error (db, error);
+      goto out;
+    }
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       gint64 row = sqlite3_column_int64 (stmt, 0);
       const char *dev = (const char *) sqlite3_column_text (stmt, 2);
       gint64 seq = sqlite3_column_int64 (stmt, 3);
-      g_autofree char *event_id = NULL;
-      GBytes *pk;
-      guint8 hash[32];
+      gint64 pos = n;
+      VerifyRow *r;
 
-      if (g_strcmp0 (dev, device) != 0)
+      if (dev == NULL)
+        dev = "";
+      if (device == NULL || strcmp (dev, device) != 0)
         {
+          GBytes *pk = g_hash_table_lookup (pubkeys, dev);
+
           g_free (device);
           device = g_strdup (dev);
+          device_pk = pk && g_bytes_get_size (pk) == crypto_sign_PUBLICKEYBYTES ? g_bytes_get_data (pk, NULL) : NULL;
           memset (prev, 0, sizeof prev);
           expect_seq = 1;
         }
@@ -2376,93 +2590,163 @@ wt_ledger_verify (WtLedger  *self,
             memcpy (prev, sqlite3_column_blob (stmt, 11), 32);
           else
             {
-              tampered (error, TAMPER_GAP, row, dev, seq, expect_seq);
-              goto out;
+              verify_fail (&run, pos, TAMPER_GAP, row, dev, seq, expect_seq);
+              break;
             }
         }
 
       if (sqlite3_column_bytes (stmt, 11) != 32 || memcmp (sqlite3_column_blob (stmt, 11), prev, 32) != 0)
         {
-          tampered (error, TAMPER_LINK, row, dev, seq, 0);
-          goto out;
+          verify_fail (&run, pos, TAMPER_LINK, row, dev, seq, 0);
+          break;
         }
 
       if (sqlite3_column_bytes (stmt, 1) != 16)
         {
-          tampered (error, TAMPER_ID, row, dev, seq, 0);
-          goto out;
+          verify_fail (&run, pos, TAMPER_ID, row, dev, seq, 0);
+          break;
         }
-      event_id = wt_uuid_text (sqlite3_column_blob (stmt, 1));
 
-      event_hash (prev, event_id, dev, seq,
-                  (const char *) sqlite3_column_text (stmt, 4),
-                  (const char *) sqlite3_column_text (stmt, 5),
-                  (const char *) sqlite3_column_text (stmt, 6),
-                  (const char *) sqlite3_column_text (stmt, 7),
-                  sqlite3_column_int64 (stmt, 8),
-                  sqlite3_column_int64 (stmt, 9),
-                  (const char *) sqlite3_column_text (stmt, 10),
-                  hash);
-
-      if (sqlite3_column_bytes (stmt, 12) != 32 || memcmp (sqlite3_column_blob (stmt, 12), hash, 32) != 0)
+      if (batch == NULL)
         {
-          tampered (error, TAMPER_ALTERED, row, dev, seq, 0);
-          goto out;
+          batch = g_new (VerifyBatch, 1);
+          batch->run = &run;
+          batch->n = 0;
+          batch->text = g_string_chunk_new (256 * 1024);
         }
+      r = &batch->rows[batch->n++];
+      r->pos = pos;
+      r->row_id = row;
+      r->seq = seq;
+      r->wall_ms = sqlite3_column_int64 (stmt, 8);
+      r->hlc = sqlite3_column_int64 (stmt, 9);
+      r->dev = g_string_chunk_insert_const (batch->text, dev);
+      r->site = chunk_text (batch->text, stmt, 4);
+      r->container = chunk_text (batch->text, stmt, 5);
+      r->kind = chunk_text (batch->text, stmt, 6);
+      r->actor = chunk_text (batch->text, stmt, 7);
+      r->payload = sqlite3_column_text (stmt, 10) != NULL
+                   ? g_string_chunk_insert (batch->text, (const char *) sqlite3_column_text (stmt, 10)) : "";
+      r->pk = device_pk;
+      copy_blob (r->event_id, 16, stmt, 1, NULL);
+      copy_blob (r->prev_hash, 32, stmt, 11, NULL);
+      copy_blob (r->hash, 32, stmt, 12, &r->hash_ok);
+      copy_blob (r->sig, crypto_sign_BYTES, stmt, 13, &r->sig_ok);
 
-      pk = g_hash_table_lookup (pubkeys, dev);
-      if (pk == NULL || g_bytes_get_size (pk) != crypto_sign_PUBLICKEYBYTES ||
-          sqlite3_column_bytes (stmt, 13) != crypto_sign_BYTES ||
-          crypto_sign_verify_detached (sqlite3_column_blob (stmt, 13), hash, sizeof hash,
-                                       g_bytes_get_data (pk, NULL)) != 0)
-        {
-          tampered (error, TAMPER_SIGNATURE, row, dev, seq, 0);
-          goto out;
-        }
-
-      memcpy (prev, hash, 32);
+      /* The next row links to this row's stored hash; if that is not the
+       * hash of this row, this row fails first. */
+      memcpy (prev, r->hash, 32);
       expect_seq = seq + 1;
       n++;
+
+      if (batch->n == VERIFY_BATCH)
+        {
+          g_mutex_lock (&run.lock);
+          while (run.in_flight >= 2 * n_workers)
+            g_cond_wait (&run.cond, &run.lock);
+          run.in_flight++;
+          g_mutex_unlock (&run.lock);
+          g_thread_pool_push (pool, g_steal_pointer (&batch), NULL);
+          if (verify_first_failure (&run) != G_MAXINT64)
+            break;
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            goto out;
+          if (progress && n % VERIFY_PROGRESS == 0)
+            progress (n, user_data);
+        }
     }
 
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     {
-      wt_db_error (self, error, "verifying");
+      verify_db_error (db, error);
+      goto out;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    goto out;
+
+  if (batch != NULL && batch->n > 0)
+    {
+      g_mutex_lock (&run.lock);
+      run.in_flight++;
+      g_mutex_unlock (&run.lock);
+      g_thread_pool_push (pool, g_steal_pointer (&batch), NULL);
+    }
+
+  g_mutex_lock (&run.lock);
+  while (run.in_flight > 0)
+    g_cond_wait (&run.cond, &run.lock);
+  g_mutex_unlock (&run.lock);
+
+  if (run.fail_pos != G_MAXINT64)
+    {
+      tampered (error, run.fail_kind, run.fail_row, run.fail_dev, run.fail_seq, run.fail_missing);
       goto out;
     }
 
   /* Rows cut off the end of a chain leave the chain head pointing past it. */
-  heads = wt_db_prepare (self,
-                   "SELECT h.device_id, h.last_seq, h.last_hash,"
-                   "       (SELECT max (device_seq) FROM event e WHERE e.device_id = h.device_id),"
-                   "       (SELECT hash FROM event e WHERE e.device_id = h.device_id"
-                   "          AND e.device_seq = h.last_seq)"
-                   "  FROM chain_head h",
-                   error);
-  if (heads == NULL)
-    goto out;
-  while (sqlite3_step (heads) == SQLITE_ROW)
+  if (sqlite3_prepare_v2 (db,
+                          "SELECT h.device_id, h.last_seq, h.last_hash,"
+                          "       (SELECT max (device_seq) FROM event e WHERE e.device_id = h.device_id),"
+                          "       (SELECT hash FROM event e WHERE e.device_id = h.device_id"
+                          "          AND e.device_seq = h.last_seq)"
+                          "  FROM chain_head h",
+                          -1, &stmt, NULL) != SQLITE_OK)
     {
-      gint64 last_seq = sqlite3_column_int64 (heads, 1);
-      gint64 max_seq = sqlite3_column_int64 (heads, 3);
+      verify_db_error (db, error);
+      goto out;
+    }
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 last_seq = sqlite3_column_int64 (stmt, 1);
+      gint64 max_seq = sqlite3_column_int64 (stmt, 3);
 
-      if (max_seq != last_seq || sqlite3_column_bytes (heads, 4) != 32 ||
-          memcmp (sqlite3_column_blob (heads, 2), sqlite3_column_blob (heads, 4), 32) != 0)
+      if (max_seq != last_seq || sqlite3_column_bytes (stmt, 4) != 32 || sqlite3_column_bytes (stmt, 2) != 32 ||
+          memcmp (sqlite3_column_blob (stmt, 2), sqlite3_column_blob (stmt, 4), 32) != 0)
         {
           g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
                        _("The ledger has been tampered with: device %s recorded %lld events, but the ledger holds %lld; events were removed."),
-                       (const char *) sqlite3_column_text (heads, 0), (long long) last_seq, (long long) max_seq);
+                       (const char *) sqlite3_column_text (stmt, 0), (long long) last_seq, (long long) max_seq);
           goto out;
         }
     }
 
   ok = TRUE;
+  if (progress)
+    progress (n, user_data);
   if (out_n_events)
     *out_n_events = n;
 
 out:
-  g_mutex_unlock (&self->lock);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (batch != NULL)
+    verify_batch_free (batch);
+  if (pool != NULL)
+    {
+      /* Workers still running after a cancellation finish their batch. */
+      g_mutex_lock (&run.lock);
+      while (run.in_flight > 0)
+        g_cond_wait (&run.cond, &run.lock);
+      g_mutex_unlock (&run.lock);
+      g_thread_pool_free (pool, FALSE, TRUE);
+    }
+  if (db != NULL)
+    {
+      sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+      sqlite3_close (db);
+    }
+  g_free (run.fail_dev);
+  g_mutex_clear (&run.lock);
+  g_cond_clear (&run.cond);
   return ok;
+}
+
+gboolean
+wt_ledger_verify (WtLedger  *self,
+                  gint64    *out_n_events,
+                  GError   **error)
+{
+  return wt_ledger_verify_full (self, NULL, NULL, NULL, out_n_events, error);
 }
 
 /* ---- Demo data ---------------------------------------------------------------- */

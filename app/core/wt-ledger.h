@@ -205,10 +205,32 @@ GPtrArray   *wt_ledger_container_events (WtLedger    *self,
 
 /* Checks every device chain: hashes, links, gapless sequences and
  * signatures. Returns FALSE with WT_ERROR_TAMPERED naming the first bad
- * event. @out_n_events gets the number of events checked. */
+ * event (the first in device and sequence order, as a walk in order would
+ * find it). @out_n_events gets the number of events checked.
+ *
+ * It reads through a read-only connection of its own, in one snapshot, and
+ * does not take the ledger's lock: other calls on @self (scanning,
+ * recording) go on meanwhile and are not seen by the run. Signatures and
+ * hashes are checked on one worker thread per core. Call it from a worker
+ * thread; it blocks until done. Safe to call on any WtLedger of the file. */
 gboolean     wt_ledger_verify           (WtLedger    *self,
                                          gint64      *out_n_events,
                                          GError     **error);
+
+/* Called on the verifying thread with the number of events read so far,
+ * about every 65,536 events and once at the end. */
+typedef void (*WtVerifyProgress)         (gint64       n_checked,
+                                          gpointer     user_data);
+
+/* wt_ledger_verify() that can be cancelled (G_IO_ERROR_CANCELLED, checked
+ * every 2,048 events) and reports progress. @cancellable, @progress may be
+ * NULL. */
+gboolean     wt_ledger_verify_full      (WtLedger          *self,
+                                         GCancellable      *cancellable,
+                                         WtVerifyProgress   progress,
+                                         gpointer           user_data,
+                                         gint64            *out_n_events,
+                                         GError           **error);
 
 /* For tests: pin the wall clock in ms since the epoch (0 = real time). */
 void         wt_ledger_set_clock_override (WtLedger  *self,

@@ -9,6 +9,7 @@
 
 #include "wt-catalogue.h"
 #include "wt-error.h"
+#include "wt-handover.h"
 #include "wt-hazard.h"
 #include "wt-ledger.h"
 
@@ -449,6 +450,74 @@ test_tamper_resigned (Fixture       *f,
                      "is not signed by its device");
 }
 
+/* Damage in two places of a chain long enough to be checked in several
+ * batches on several threads: the first one in chain order is named. */
+static void
+test_tamper_earliest (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 1000, 100);
+  g_autoptr(WtPrintJob) job2 = print_batch (f->ledger, "900-041-49", 1000, 100);
+  g_autoptr(WtPrintJob) job3 = print_batch (f->ledger, "900-003-04", 1000, 100);
+  g_autoptr(WtPrintJob) job4 = print_batch (f->ledger, "900-015-13", 1000, 100);
+  g_autoptr(WtPrintJob) job5 = print_batch (f->ledger, "251-002-08", 1000, 100);
+
+  tamper_and_verify (f,
+                     "UPDATE event SET payload = replace (payload, '100', '10') WHERE device_seq = 4700;"
+                     "UPDATE event SET sig = randomblob (64) WHERE device_seq = 2500;",
+                     "sequence 2500) is not signed");
+}
+
+typedef struct
+{
+  WtLedger *ledger;
+  char     *code;
+  gint64    calls;
+  gboolean  recorded;
+} Beside;
+
+static void
+record_beside_cb (gint64   n_checked,
+                  gpointer user_data)
+{
+  Beside *b = user_data;
+  g_autoptr(GError) error = NULL;
+
+  b->calls++;
+  /* Recording goes on while verify runs; a verify holding the ledger's
+   * lock would deadlock here. */
+  b->recorded = wt_ledger_weigh (b->ledger, b->code, 42.5, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_verify_beside_writer (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 1000, 100);
+  g_autoptr(WtPrintJob) job2 = print_batch (f->ledger, "900-041-49", 1000, 100);
+  g_autoptr(WtPrintJob) job3 = print_batch (f->ledger, "900-003-04", 1000, 100);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  Beside b = { f->ledger, job->codes[7], 0, FALSE };
+  gint64 n = 0;
+
+  g_assert_true (wt_ledger_verify_full (f->ledger, NULL, record_beside_cb, &b, &n, &error));
+  g_assert_no_error (error);
+  g_assert_true (b.recorded);
+  g_assert_cmpint (b.calls, >=, 1);
+  /* The run saw its snapshot, the next one sees the weighing too. */
+  g_assert_cmpint (n, ==, 3000);
+  g_assert_cmpint (wt_ledger_count_events (f->ledger), ==, 3000 + b.calls);
+  g_assert_true (wt_ledger_verify (f->ledger, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 3000 + b.calls);
+
+  g_cancellable_cancel (cancellable);
+  g_assert_false (wt_ledger_verify_full (f->ledger, cancellable, NULL, NULL, &n, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static void
 test_not_a_ledger (void)
 {
@@ -553,6 +622,8 @@ main (int    argc,
   ADD ("/ledger/tamper/deleted-tail", test_tamper_deleted_tail);
   ADD ("/ledger/tamper/swapped", test_tamper_swapped);
   ADD ("/ledger/tamper/resigned", test_tamper_resigned);
+  ADD ("/ledger/tamper/earliest", test_tamper_earliest);
+  ADD ("/ledger/verify/beside-writer", test_verify_beside_writer);
   g_test_add_func ("/ledger/not-a-ledger", test_not_a_ledger);
   ADD ("/ledger/newer", test_newer_ledger);
   g_test_add_func ("/ledger/demo", test_demo);
