@@ -132,6 +132,8 @@ wt_application_startup (GApplication *application)
                                          (const char *[]) { "<Alt>2", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-view::ledger",
                                          (const char *[]) { "<Alt>3", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-view::sync",
+                                         (const char *[]) { "<Alt>4", NULL });
 }
 
 static void

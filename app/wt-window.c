@@ -18,6 +18,7 @@
 #include "wt-ledger-view.h"
 #include "wt-scan-view.h"
 #include "wt-site-window.h"
+#include "wt-sync-view.h"
 #include "wt-window.h"
 #include "wt-worker.h"
 
@@ -38,8 +39,13 @@ struct _WtWindow
   WtLabelView          *label_view;
   WtScanView           *scan_view;
   WtLedgerView         *ledger_view;
+  WtSyncView           *sync_view;
   GtkWidget            *overdue_button;
   AdwButtonContent     *overdue_content;
+  GtkWidget            *sync_indicator;
+  GtkStack             *sync_indicator_stack;
+  GtkImage             *sync_indicator_icon;
+  GtkLabel             *sync_indicator_label;
 
   /* Owned References */
   WtLedger             *ledger;
@@ -49,6 +55,7 @@ struct _WtWindow
   gboolean              has_site;
   gboolean              working;
   gboolean              told_overdue;
+  gboolean              checked_integrity;
 };
 
 G_DEFINE_FINAL_TYPE (WtWindow, wt_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -81,6 +88,118 @@ static void
 ledger_changed_cb (WtWindow *self)
 {
   wt_ledger_view_reload (self->ledger_view);
+  wt_sync_view_refresh (self->sync_view);
+}
+
+/* A sync or a bundle stored events: the Ledger's lists and counts follow. */
+static void
+synced_cb (WtWindow *self)
+{
+  wt_ledger_view_reload (self->ledger_view);
+}
+
+static void
+anomalies_changed_cb (WtWindow *self)
+{
+  wt_sync_view_refresh (self->sync_view);
+}
+
+static void
+show_anomalies (WtWindow *self)
+{
+  adw_view_stack_set_visible_child_name (self->view_stack, "ledger");
+  gtk_widget_activate_action (GTK_WIDGET (self->ledger_view), "ledger.show-page", "s", "anomalies");
+}
+
+static void
+show_anomalies_cb (WtWindow *self)
+{
+  show_anomalies (self);
+}
+
+/* The header bar's sync indicator: one word and an icon, the whole
+ * sentence in the tooltip and the accessible label. */
+static void
+sync_state_cb (WtWindow *self)
+{
+  WtSyncState state = wt_sync_view_get_state (self->sync_view);
+  gint64 waiting = wt_sync_view_get_n_waiting (self->sync_view);
+  gint64 anomalies = wt_sync_view_get_n_anomalies (self->sync_view);
+  g_autofree char *label = NULL;
+  g_autofree char *tooltip = NULL;
+  const char *icon = "emblem-ok-symbolic";
+  const char *css = NULL;
+
+  if (state == WT_SYNC_STATE_SYNCING)
+    {
+      label = g_strdup (_("Syncing…"));
+      tooltip = g_strdup (_("Syncing with the central store"));
+    }
+  else if (anomalies > 0)
+    {
+      icon = "dialog-warning-symbolic";
+      css = "warning";
+      label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d anomaly", "%d anomalies", anomalies), (int) anomalies);
+      tooltip = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                              "%d anomaly waits for a supervisor. Open the Sync view.",
+                                              "%d anomalies wait for a supervisor. Open the Sync view.",
+                                              anomalies),
+                                 (int) anomalies);
+    }
+  else if (state == WT_SYNC_STATE_NOT_SET_UP)
+    {
+      icon = "network-offline-symbolic";
+      label = g_strdup (_("Not synced"));
+      tooltip = g_strdup (_("Not connected to a central store. Open the Sync view to set it up."));
+    }
+  else if (state == WT_SYNC_STATE_OFFLINE)
+    {
+      icon = "network-offline-symbolic";
+      css = "warning";
+      label = g_strdup (_("Offline"));
+      tooltip = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                              "Offline: %d event waits on this device. Open the Sync view.",
+                                              "Offline: %d events wait on this device. Open the Sync view.",
+                                              waiting),
+                                 (int) waiting);
+    }
+  else if (state == WT_SYNC_STATE_ERROR)
+    {
+      icon = "dialog-error-symbolic";
+      css = "error";
+      label = g_strdup (_("Sync failed"));
+      tooltip = g_strdup_printf (_("The last sync failed: %s"), wt_sync_view_get_message (self->sync_view));
+    }
+  else if (waiting > 0)
+    {
+      icon = "emblem-synchronizing-symbolic";
+      label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d waiting", "%d waiting", waiting), (int) waiting);
+      tooltip = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                              "%d event waits to be acknowledged by the central store.",
+                                              "%d events wait to be acknowledged by the central store.",
+                                              waiting),
+                                 (int) waiting);
+    }
+  else
+    {
+      css = "success";
+      label = g_strdup (_("Synced"));
+      tooltip = g_strdup (_("Synced: the central store has every event of this device."));
+    }
+
+  gtk_stack_set_visible_child_name (self->sync_indicator_stack,
+                                    state == WT_SYNC_STATE_SYNCING ? "spinner" : "icon");
+  gtk_image_set_from_icon_name (self->sync_indicator_icon, icon);
+  gtk_label_set_text (self->sync_indicator_label, label);
+  gtk_widget_set_tooltip_text (self->sync_indicator, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sync_indicator),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
+  gtk_widget_remove_css_class (self->sync_indicator, "warning");
+  gtk_widget_remove_css_class (self->sync_indicator, "error");
+  gtk_widget_remove_css_class (self->sync_indicator, "success");
+  if (css != NULL)
+    gtk_widget_add_css_class (self->sync_indicator, css);
+  gtk_widget_set_visible (self->sync_indicator, self->has_site);
 }
 
 static void
@@ -140,6 +259,70 @@ open_thread (gpointer      data,
   return opened;
 }
 
+/* ---- Integrity at start-up ---------------------------------------------------------- */
+
+/* A second handle on the same file: verifying a large ledger takes a while,
+ * and the window's own WtLedger (and its lock) stays free for the views. */
+static gpointer
+verify_thread (gpointer      data,
+               GCancellable *cancellable,
+               GError      **error)
+{
+  g_autoptr(WtLedger) ledger = wt_ledger_open (data, error);
+  gint64 n = 0;
+
+  if (ledger == NULL)
+    return NULL;
+  if (!wt_ledger_verify (ledger, &n, error))
+    return NULL;
+  return GINT_TO_POINTER (TRUE);
+}
+
+static void
+integrity_response_cb (AdwMessageDialog *dialog,
+                       const char       *response,
+                       WtWindow         *self)
+{
+  if (g_strcmp0 (response, "show") == 0)
+    adw_view_stack_set_visible_child_name (self->view_stack, "ledger");
+}
+
+static void
+verified_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  WtWindow *self = WT_WINDOW (object);
+  g_autoptr(GError) error = NULL;
+  AdwMessageDialog *dialog;
+
+  if (wt_worker_run_finish (result, &error) != NULL ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("The Ledger Has Been Altered"), NULL));
+  /* Translators: %s is the core's sentence naming the first bad event. */
+  adw_message_dialog_format_body (dialog,
+                                  _("The check at start-up found a problem: %s Nothing that was written can be trusted after this event until it is explained. Keep this device's ledger file as it is and tell your supervisor."),
+                                  error->message);
+  adw_message_dialog_add_responses (dialog, "close", _("_Later"), "show", _("_Open Ledger"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "show", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "show");
+  gtk_widget_add_css_class (GTK_WIDGET (dialog), "wt-integrity-dialog");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (integrity_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+check_integrity (WtWindow *self)
+{
+  if (self->checked_integrity || self->ledger == NULL)
+    return;
+  self->checked_integrity = TRUE;
+  wt_worker_run_async (self, verify_thread, g_strdup (wt_ledger_get_path (self->ledger)), g_free, NULL,
+                       self->cancellable, verified_cb, NULL);
+}
+
 static void
 apply_ledger (WtWindow *self)
 {
@@ -148,7 +331,10 @@ apply_ledger (WtWindow *self)
       wt_label_view_set_ledger (self->label_view, self->ledger);
       wt_scan_view_set_ledger (self->scan_view, self->ledger);
       wt_ledger_view_set_ledger (self->ledger_view, self->ledger);
+      wt_sync_view_set_ledger (self->sync_view, self->ledger);
       show_page (self, "views");
+      sync_state_cb (self);
+      check_integrity (self);
     }
   else
     show_page (self, "welcome");
@@ -395,6 +581,7 @@ wt_window_class_init (WtWindowClass *klass)
   g_type_ensure (WT_TYPE_LABEL_VIEW);
   g_type_ensure (WT_TYPE_LEDGER_VIEW);
   g_type_ensure (WT_TYPE_SCAN_VIEW);
+  g_type_ensure (WT_TYPE_SYNC_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/wastetag/Wastetag/ui/wt-window.ui");
   gtk_widget_class_bind_template_child (widget_class, WtWindow, toast_overlay);
@@ -411,6 +598,15 @@ wt_window_class_init (WtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WtWindow, ledger_view);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, overdue_button);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, overdue_content);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, sync_view);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, sync_indicator);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, sync_indicator_stack);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, sync_indicator_icon);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, sync_indicator_label);
+  gtk_widget_class_bind_template_callback (widget_class, synced_cb);
+  gtk_widget_class_bind_template_callback (widget_class, anomalies_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, show_anomalies_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sync_state_cb);
   gtk_widget_class_bind_template_callback (widget_class, update_switcher_bar_cb);
   gtk_widget_class_bind_template_callback (widget_class, add_toast_cb);
   gtk_widget_class_bind_template_callback (widget_class, ledger_changed_cb);

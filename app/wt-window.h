@@ -15,10 +15,12 @@ G_DECLARE_FINAL_TYPE (WtWindow, wt_window, WT, WINDOW, AdwApplicationWindow)
 
 /* Opens the ledger at wt_ledger_default_path() on a worker thread, then
  * shows the welcome page (no site yet) or the views.
- * Actions: win.site, win.try-demo, win.show-view (s: "label", "scan" or "ledger"),
+ * Actions: win.site, win.try-demo, win.show-view (s: "label", "scan", "ledger" or "sync"),
  * win.show-folder (s: a folder URI). */
 WtWindow   *wt_window_new        (WtApplication *application) G_GNUC_WARN_UNUSED_RESULT;
-/* Returns: (transfer none) (nullable): the ledger once it is open. */
+/* At start-up the ledger is verified on a worker thread through a second
+ * handle on the same file; a failure is a dialog naming the first bad event.
+ * Returns: (transfer none) (nullable): the ledger once it is open. */
 WtLedger   *wt_window_get_ledger (WtWindow      *self);
 /* "loading", "welcome", "error" or "views". */
 const char *wt_window_get_page   (WtWindow      *self);

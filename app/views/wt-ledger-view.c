@@ -19,6 +19,7 @@
 #include "wt-container-item.h"
 #include "wt-container-model.h"
 #include "wt-container-page.h"
+#include "wt-anomalies-view.h"
 #include "wt-ledger-view.h"
 #include "wt-overdue-view.h"
 #include "wt-records-view.h"
@@ -60,6 +61,8 @@ struct _WtLedgerView
   WtReportView      *report_view;
   WtOverdueView     *overdue_view;
   AdwViewStackPage  *overdue_page;
+  WtAnomaliesView   *anomalies_view;
+  AdwViewStackPage  *anomalies_page;
   WtContainerPage   *container_page;
 
   /* Owned References */
@@ -83,6 +86,7 @@ enum {
   PROP_0,
   PROP_N_OVERDUE,
   PROP_N_DUE_SOON,
+  PROP_N_ANOMALIES,
   N_PROPS
 };
 
@@ -469,6 +473,7 @@ wt_ledger_view_reload (WtLedgerView *self)
   wt_overdue_view_reload (self->overdue_view);
   wt_records_view_reload (self->records_view);
   wt_report_view_reload (self->report_view);
+  wt_anomalies_view_reload (self->anomalies_view);
 }
 
 void
@@ -514,6 +519,16 @@ static void
 container_changed_cb (WtLedgerView *self)
 {
   wt_ledger_view_reload (self);
+}
+
+static void
+anomaly_count_cb (WtLedgerView *self)
+{
+  guint n = wt_anomalies_view_get_n_open (self->anomalies_view);
+
+  adw_view_stack_page_set_badge_number (self->anomalies_page, n);
+  adw_view_stack_page_set_needs_attention (self->anomalies_page, n > 0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ANOMALIES]);
 }
 
 static void
@@ -764,6 +779,9 @@ wt_ledger_view_get_property (GObject    *object,
 
   switch (prop_id)
     {
+    case PROP_N_ANOMALIES:
+      g_value_set_uint (value, wt_anomalies_view_get_n_open (self->anomalies_view));
+      break;
     case PROP_N_OVERDUE:
       g_value_set_uint (value, wt_ledger_view_get_n_overdue (self));
       break;
@@ -791,6 +809,9 @@ wt_ledger_view_class_init (WtLedgerViewClass *klass)
   properties[PROP_N_DUE_SOON] =
     g_param_spec_uint ("n-due-soon", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_ANOMALIES] =
+    g_param_spec_uint ("n-anomalies", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[ADD_TOAST] =
@@ -805,6 +826,7 @@ wt_ledger_view_class_init (WtLedgerViewClass *klass)
   g_type_ensure (WT_TYPE_RECORDS_VIEW);
   g_type_ensure (WT_TYPE_REPORT_VIEW);
   g_type_ensure (WT_TYPE_OVERDUE_VIEW);
+  g_type_ensure (WT_TYPE_ANOMALIES_VIEW);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/wastetag/Wastetag/ui/wt-ledger-view.ui");
@@ -835,6 +857,9 @@ wt_ledger_view_class_init (WtLedgerViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WtLedgerView, overdue_view);
   gtk_widget_class_bind_template_child (widget_class, WtLedgerView, overdue_page);
   gtk_widget_class_bind_template_child (widget_class, WtLedgerView, container_page);
+  gtk_widget_class_bind_template_child (widget_class, WtLedgerView, anomalies_view);
+  gtk_widget_class_bind_template_child (widget_class, WtLedgerView, anomalies_page);
+  gtk_widget_class_bind_template_callback (widget_class, anomaly_count_cb);
   gtk_widget_class_bind_template_callback (widget_class, activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, show_container_cb);
   gtk_widget_class_bind_template_callback (widget_class, forward_toast_cb);
@@ -909,6 +934,7 @@ wt_ledger_view_set_ledger (WtLedgerView *self,
   wt_records_view_set_ledger (self->records_view, ledger);
   wt_report_view_set_ledger (self->report_view, ledger);
   wt_overdue_view_set_ledger (self->overdue_view, NULL);
+  wt_anomalies_view_set_ledger (self->anomalies_view, ledger);
   self->side_loads_due = ledger != NULL;
   wt_container_model_set_ledger (self->model, ledger);
 }

@@ -1,4 +1,5 @@
-/* wt-ledger-view.h: the 台账 Ledger view — in storage, records, reports, overdue.
+/* wt-ledger-view.h: the 台账 Ledger view — in storage, records, reports, overdue,
+ * anomalies.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
@@ -17,10 +18,12 @@ G_DECLARE_FINAL_TYPE (WtLedgerView, wt_ledger_view, WT, LEDGER_VIEW, GtkWidget)
  *   "verified" (gboolean intact, const char *summary): after ledger.verify,
  *     with the sentence shown to the person.
  * Properties: "n-overdue", "n-due-soon" (guint, from the Overdue sub-view;
- *   for a header-bar indicator and the start-up dialog).
+ *   for a header-bar indicator and the start-up dialog); "n-anomalies"
+ *   (guint, open anomalies as the Anomalies page last loaded them).
  * Actions:
  *   ledger.back                 back from a container's page (Alt+Left)
- *   ledger.show-page (s)        "storage", "records", "reports" or "overdue"
+ *   ledger.show-page (s)        "storage", "records", "reports", "overdue"
+ *                               or "anomalies"
  *   ledger.show-overdue         the Overdue sub-view
  *   ledger.verify               verify the chains and the projection (Ctrl+Shift+V)
  *   ledger.clear-filters
