@@ -122,10 +122,11 @@ manifest_show (WtLedger   *ledger,
   if (rec == NULL)
     return fail (error);
 
-  g_print ("id\t%s\nnumber\t%s\ndraft_number\t%s\ndirection\t%s\nproducer\t%s\ncarrier\t%s\nvehicle\t%s\nreceiver\t%s\nstatus\t%s\n",
+  g_print ("id\t%s\nnumber\t%s\ndraft_number\t%s\ndirection\t%s\nproducer\t%s\ncarrier\t%s\nvehicle\t%s\nreceiver\t%s\n"
+           "receiver_licence\t%s\nstatus\t%s\n",
            m->id, m->number, m->draft_number,
            m->direction == WT_MANIFEST_INCOMING ? "in" : "out",
-           m->producer, m->carrier, m->vehicle, m->receiver,
+           m->producer, m->carrier, m->vehicle, m->receiver, m->receiver_licence,
            m->confirmed ? "confirmed" : "open");
   g_print ("expected\t%u\nscanned\t%u\n", rec->n_expected, rec->n_scanned);
   for (guint i = 0; i < rec->tallies->len; i++)
@@ -186,12 +187,15 @@ wt_cli_manifest (int    argc,
                  char **argv)
 {
   g_autofree char *number = NULL, *carrier = NULL, *vehicle = NULL, *receiver = NULL, *output = NULL;
+  g_autofree char *licence = NULL;
   gboolean raw = FALSE;
   GOptionEntry entries[] = {
     { "number", 0, 0, G_OPTION_ARG_STRING, &number, N_("Official 14-digit manifest number, if known"), N_("DIGITS") },
     { "carrier", 0, 0, G_OPTION_ARG_STRING, &carrier, N_("Carrier (承运人)"), N_("NAME") },
     { "vehicle", 0, 0, G_OPTION_ARG_STRING, &vehicle, N_("Vehicle plate"), N_("PLATE") },
     { "receiver", 0, 0, G_OPTION_ARG_STRING, &receiver, N_("Receiver (接受人)"), N_("NAME") },
+    { "receiver-licence", 0, 0, G_OPTION_ARG_STRING, &licence,
+      N_("The receiver’s hazardous-waste operating licence number (危险废物经营许可证编号)"), N_("TEXT") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Where to write the handover receipt"), N_("FILE") },
     { "raw", 0, 0, G_OPTION_ARG_NONE, &raw, N_("Print the receipt’s QR texts instead of a PDF"), NULL },
     { NULL }
@@ -215,7 +219,7 @@ wt_cli_manifest (int    argc,
 
   if (strcmp (sub, "new") == 0)
     {
-      g_autoptr(WtManifest) m = wt_ledger_manifest_new (ledger, number, carrier, vehicle, receiver, &error);
+      g_autoptr(WtManifest) m = wt_ledger_manifest_new_full (ledger, number, carrier, vehicle, receiver, licence, &error);
 
       if (m == NULL)
         return fail (error);

@@ -41,6 +41,7 @@ wt_manifest_free (WtManifest *m)
   g_free (m->carrier);
   g_free (m->vehicle);
   g_free (m->receiver);
+  g_free (m->receiver_licence);
   g_free (m);
 }
 
@@ -267,13 +268,16 @@ manifest_from_row (sqlite3_stmt *stmt)
   m->created_ms = sqlite3_column_int64 (stmt, 9);
   m->confirmed = g_strcmp0 ((const char *) sqlite3_column_text (stmt, 10), "confirmed") == 0;
   m->confirmed_ms = sqlite3_column_int64 (stmt, 11);
+  m->receiver_licence = wt_db_column_dup (stmt, 12);
+  if (m->receiver_licence == NULL)
+    m->receiver_licence = g_strdup ("");
 
   return m;
 }
 
 #define MANIFEST_COLUMNS \
   "id, number, draft_number, direction, producer, producer_uscc, carrier, vehicle," \
-  " receiver, created_ms, status, confirmed_ms"
+  " receiver, created_ms, status, confirmed_ms, receiver_licence"
 
 /* Lock held. */
 static WtManifest *
@@ -670,6 +674,41 @@ wt_ledger_manifest_new (WtLedger    *self,
                         const char  *receiver,
                         GError     **error)
 {
+  return wt_ledger_manifest_new_full (self, number, carrier, vehicle, receiver, NULL, error);
+}
+
+gboolean
+wt_receiver_licence_validate (const char  *licence,
+                              GError     **error)
+{
+  if (licence == NULL || *licence == '\0')
+    return TRUE;
+  if (!g_utf8_validate (licence, -1, NULL) || g_utf8_strlen (licence, -1) > WT_RECEIVER_LICENCE_MAX)
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT,
+                   _("A receiver’s licence number is at most %d characters; check what was typed."),
+                   WT_RECEIVER_LICENCE_MAX);
+      return FALSE;
+    }
+  for (const char *c = licence; *c; c = g_utf8_next_char (c))
+    if (g_unichar_iscntrl (g_utf8_get_char (c)))
+      {
+        g_set_error_literal (error, WT_ERROR, WT_ERROR_INVALID_INPUT,
+                             _("A receiver’s licence number is one line of text, without tabs or line breaks."));
+        return FALSE;
+      }
+  return TRUE;
+}
+
+WtManifest *
+wt_ledger_manifest_new_full (WtLedger    *self,
+                             const char  *number,
+                             const char  *carrier,
+                             const char  *vehicle,
+                             const char  *receiver,
+                             const char  *receiver_licence,
+                             GError     **error)
+{
   g_autoptr(WtSite) site = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *id = NULL;
@@ -700,6 +739,10 @@ wt_ledger_manifest_new (WtLedger    *self,
       }
 
   if (number != NULL && *number != '\0' && !wt_manifest_number_validate (number, error))
+    return NULL;
+  if (receiver_licence == NULL)
+    receiver_licence = "";
+  if (!wt_receiver_licence_validate (receiver_licence, error))
     return NULL;
 
   site = wt_ledger_dup_site (self, error);
@@ -744,8 +787,8 @@ wt_ledger_manifest_new (WtLedger    *self,
 
   stmt = wt_db_prepare (self,
                         "INSERT INTO manifest (id, number, draft_number, direction, producer, producer_uscc,"
-                        "  code_split, carrier, vehicle, receiver, created_ms, status)"
-                        " VALUES (?1, ?2, ?3, 'out', ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'open')",
+                        "  code_split, carrier, vehicle, receiver, created_ms, status, receiver_licence)"
+                        " VALUES (?1, ?2, ?3, 'out', ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'open', ?11)",
                         error);
   if (stmt == NULL)
     goto fail;
@@ -760,6 +803,7 @@ wt_ledger_manifest_new (WtLedger    *self,
   sqlite3_bind_text (stmt, 8, vehicle, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 9, receiver, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 10, now);
+  sqlite3_bind_text (stmt, 11, receiver_licence, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
       wt_db_error (self, error, "creating the manifest");
@@ -775,6 +819,12 @@ wt_ledger_manifest_new (WtLedger    *self,
   json_builder_add_string_value (b, number ? number : "");
   json_builder_set_member_name (b, "receiver");
   json_builder_add_string_value (b, receiver);
+  /* Only when given, so a manifest without one is recorded as before. */
+  if (*receiver_licence != '\0')
+    {
+      json_builder_set_member_name (b, "receiver_licence");
+      json_builder_add_string_value (b, receiver_licence);
+    }
   json_builder_set_member_name (b, "vehicle");
   json_builder_add_string_value (b, vehicle);
   json_builder_end_object (b);

@@ -31,6 +31,7 @@ typedef struct
   char                *carrier;       /* 承运人 */
   char                *vehicle;       /* plate */
   char                *receiver;      /* 接受人 */
+  char                *receiver_licence; /* 危险废物经营许可证编号, "" when not given */
   gint64               created_ms;
   gboolean             confirmed;
   gint64               confirmed_ms;
@@ -53,6 +54,23 @@ WtManifest  *wt_ledger_manifest_new          (WtLedger    *self,
                                               const char  *vehicle,
                                               const char  *receiver,
                                               GError     **error) G_GNUC_WARN_UNUSED_RESULT;
+/* The same, with the receiver's hazardous-waste operating licence number
+ * (危险废物经营许可证编号) that HJ 1259's reports and tables B.3/B.5 list
+ * what was sent out by; NULL or "" when not known. It is recorded in the
+ * manifest's `manifest_opened` event. */
+WtManifest  *wt_ledger_manifest_new_full     (WtLedger    *self,
+                                              const char  *number,
+                                              const char  *carrier,
+                                              const char  *vehicle,
+                                              const char  *receiver,
+                                              const char  *receiver_licence,
+                                              GError     **error) G_GNUC_WARN_UNUSED_RESULT;
+
+#define WT_RECEIVER_LICENCE_MAX 64
+/* A licence number is free text (provinces number them differently): one
+ * line, at most WT_RECEIVER_LICENCE_MAX characters; "" and NULL pass. */
+gboolean     wt_receiver_licence_validate    (const char  *licence,
+                                              GError     **error);
 /* By id, official number or draft number. */
 WtManifest  *wt_ledger_get_manifest          (WtLedger    *self,
                                               const char  *key,

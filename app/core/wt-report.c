@@ -509,11 +509,20 @@ wt_report_to_table (GPtrArray      *rows,
         {
           WtReceiverTotal *rt = g_ptr_array_index (r->receivers, k);
           g_autofree char *q = tonnes (rt->grams);
-          g_autofree char *line = g_strdup_printf (_("%s sent to %s: %s t in %u containers."),
-                                                   r->waste_code, rt->receiver[0] ? rt->receiver : _("an unnamed receiver"),
-                                                   q, rt->containers);
+          const char *who = rt->receiver[0] ? rt->receiver : _("an unnamed receiver");
+          g_autofree char *line = NULL;
+          char *joined;
 
-          t->note = t->note ? g_strconcat (t->note, "\n", line, NULL) : g_strdup (line);
+          if (rt->licence != NULL && rt->licence[0] != '\0')
+            line = g_strdup_printf (_("%s sent to %s (licence %s): %s t in %u containers."),
+                                    r->waste_code, who, rt->licence, q, rt->containers);
+          else
+            line = g_strdup_printf (_("%s sent to %s: %s t in %u containers."),
+                                    r->waste_code, who, q, rt->containers);
+
+          joined = t->note ? g_strconcat (t->note, "\n", line, NULL) : g_strdup (line);
+          g_free (t->note);
+          t->note = joined;
         }
     }
 
@@ -672,7 +681,7 @@ wt_ledger_table (WtLedger        *self,
       table = table_new (wt_table_kind_title (kind), (const char *[]) {
         "出库批次编码", "出库时间", "容器/包装编码", "容器/包装类型", "容器/包装数量",
         "行业俗称/单位内部名称", "国家危险废物名录名称", "危险废物类别", "危险废物代码", "出库量",
-        "计量单位", "贮存设施编码", "出库部门经办人", "入库批次编码", "去向", "转移联单编号", NULL });
+        "计量单位", "贮存设施编码", "出库部门经办人", "入库批次编码", "去向", "许可证编码", "转移联单编号", NULL });
       break;
     case WT_TABLE_SELF_TREATED:
       table = table_new (wt_table_kind_title (kind), (const char *[]) {
@@ -703,7 +712,7 @@ wt_ledger_table (WtLedger        *self,
                         "  c.waste_code, c.waste_name, c.common_name, c.day, c.label,"
                         "  coalesce (json_extract (e.payload, '$.batch'),"
                         "            json_extract (e.payload, '$.job'), e.device_id || ':' || e.wall_ms),"
-                        "  m.receiver, m.number, m.draft_number, c.weight_kg"
+                        "  m.receiver, m.number, m.draft_number, c.weight_kg, m.receiver_licence"
                         "  FROM event e JOIN container c ON c.code = e.container_code"
                         "  LEFT JOIN manifest m ON m.id = json_extract (e.payload, '$.manifest')"
                         " WHERE e.site_id = ?1 AND e.kind IN ('labelled', 'stored', 'shipped', 'treated')"
@@ -730,6 +739,7 @@ wt_ledger_table (WtLedger        *self,
       const char *receiver = (const char *) sqlite3_column_text (stmt, 11);
       const char *number = (const char *) sqlite3_column_text (stmt, 12);
       const char *draft = (const char *) sqlite3_column_text (stmt, 13);
+      const char *licence = (const char *) sqlite3_column_text (stmt, 15);
       g_autoptr(JsonParser) parser = json_parser_new ();
       g_autoptr(JsonParser) lparser = json_parser_new ();
       JsonObject *p = NULL, *lo = NULL, *content = NULL;
@@ -796,10 +806,11 @@ wt_ledger_table (WtLedger        *self,
           if (kind == WT_TABLE_SHIPPED && in_period)
             add_row (table, (const char *[]) { bc, when, code, container_type, "1", common, name, hw, waste,
                                                kg, "kg", "", actor, link ? link : "",
-                                               receiver ? receiver : "", mnum });
+                                               receiver ? receiver : "", licence ? licence : "", mnum });
           else if (kind == WT_TABLE_OUTSOURCED && in_period)
             add_row (table, (const char *[]) { ww, when, code, container_type, "1", common, name, hw, waste,
-                                               kg, "kg", "", "经营许可证持有单位", receiver ? receiver : "", "", bc });
+                                               kg, "kg", "", "经营许可证持有单位", receiver ? receiver : "",
+                                               licence ? licence : "", bc });
           g_hash_table_insert (ship_batch, g_strdup (code), g_strdup (bc));
         }
       else if (g_strcmp0 (ev, "treated") == 0 && p && json_object_get_boolean_member_with_default (p, "self", FALSE))

@@ -24,6 +24,8 @@ struct _WtScanManifestDialog
   AdwEntryRow      *carrier_row;
   AdwEntryRow      *vehicle_row;
   AdwEntryRow      *receiver_row;
+  AdwEntryRow      *licence_row;
+  GtkLabel         *licence_label;
 };
 
 G_DEFINE_FINAL_TYPE (WtScanManifestDialog, wt_scan_manifest_dialog, ADW_TYPE_MESSAGE_DIALOG)
@@ -64,6 +66,27 @@ changed_cb (WtScanManifestDialog *self)
       gtk_widget_remove_css_class (GTK_WIDGET (self->number_row), "wt-row-error");
     }
 
+  /* The licence is optional, but what is typed must be a licence number. */
+  {
+    g_autofree char *licence = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->licence_row))));
+    g_autoptr(GError) licence_error = NULL;
+
+    if (wt_receiver_licence_validate (licence, &licence_error))
+      {
+        gtk_label_set_text (self->licence_label,
+                            _("The reports list what was sent out by receiver and licence number; leave it empty if it is not known yet."));
+        gtk_widget_remove_css_class (GTK_WIDGET (self->licence_label), "wt-field-error");
+        gtk_widget_remove_css_class (GTK_WIDGET (self->licence_row), "wt-row-error");
+      }
+    else
+      {
+        number_ok = FALSE;
+        gtk_label_set_text (self->licence_label, licence_error->message);
+        gtk_widget_add_css_class (GTK_WIDGET (self->licence_label), "wt-field-error");
+        gtk_widget_add_css_class (GTK_WIDGET (self->licence_row), "wt-row-error");
+      }
+  }
+
   adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (self), "create",
                                            number_ok && is_given (self->carrier_row)
                                            && is_given (self->vehicle_row) && is_given (self->receiver_row));
@@ -80,6 +103,8 @@ wt_scan_manifest_dialog_class_init (WtScanManifestDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WtScanManifestDialog, carrier_row);
   gtk_widget_class_bind_template_child (widget_class, WtScanManifestDialog, vehicle_row);
   gtk_widget_class_bind_template_child (widget_class, WtScanManifestDialog, receiver_row);
+  gtk_widget_class_bind_template_child (widget_class, WtScanManifestDialog, licence_row);
+  gtk_widget_class_bind_template_child (widget_class, WtScanManifestDialog, licence_label);
   gtk_widget_class_bind_template_callback (widget_class, changed_cb);
 }
 
@@ -125,4 +150,11 @@ wt_scan_manifest_dialog_get_receiver (WtScanManifestDialog *self)
 {
   g_return_val_if_fail (WT_IS_SCAN_MANIFEST_DIALOG (self), NULL);
   return gtk_editable_get_text (GTK_EDITABLE (self->receiver_row));
+}
+
+const char *
+wt_scan_manifest_dialog_get_receiver_licence (WtScanManifestDialog *self)
+{
+  g_return_val_if_fail (WT_IS_SCAN_MANIFEST_DIALOG (self), NULL);
+  return gtk_editable_get_text (GTK_EDITABLE (self->licence_row));
 }

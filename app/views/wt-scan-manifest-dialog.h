@@ -19,5 +19,8 @@ const char           *wt_scan_manifest_dialog_get_number   (WtScanManifestDialog
 const char           *wt_scan_manifest_dialog_get_carrier  (WtScanManifestDialog *self);
 const char           *wt_scan_manifest_dialog_get_vehicle  (WtScanManifestDialog *self);
 const char           *wt_scan_manifest_dialog_get_receiver (WtScanManifestDialog *self);
+/* Optional: "" when not given; "create" stays disabled while it is not a
+ * valid licence number (wt_receiver_licence_validate()). */
+const char           *wt_scan_manifest_dialog_get_receiver_licence (WtScanManifestDialog *self);
 
 G_END_DECLS

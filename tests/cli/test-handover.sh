@@ -50,8 +50,19 @@ done
 run "${A[@]}" manifest new --number 20265002000001 --carrier 渝运 --vehicle 渝B1 --receiver 某中心
 check "a 重庆 county manifest number is valid" test "$(status)" = 0
 
-M=$("$CLI" "${A[@]}" manifest new --number 20263501000123 --carrier 顺达危运 --vehicle 闽A12345 --receiver 示例处置中心)
+before=$(events "${A[@]}")
+run "${A[@]}" manifest new --carrier 顺达危运 --vehicle 闽A12345 --receiver 示例处置中心 \
+  --receiver-licence "$(printf '闽危废\n3501')"
+check "a receiver licence with a line break is refused" refused_by "$before"
+run "${A[@]}" manifest new --carrier 顺达危运 --vehicle 闽A12345 --receiver 示例处置中心 \
+  --receiver-licence "$(printf 'X%.0s' $(seq 65))"
+check "a receiver licence longer than 64 characters is refused" refused_by "$before"
+
+M=$("$CLI" "${A[@]}" manifest new --number 20263501000123 --carrier 顺达危运 --vehicle 闽A12345 --receiver 示例处置中心 \
+      --receiver-licence 闽环危废证第3501000123号)
 check "manifest new prints the manifest id" test ${#M} = 36
+run "${A[@]}" manifest show "$M"
+check "manifest show gives the receiver's licence" grep -qx $'receiver_licence\t闽环危废证第3501000123号' "$T/out"
 
 before=$(events "${A[@]}")
 run "${A[@]}" ship --manifest "$M" --by 王芳:12 --carrier-person 李司机:5678 "$c1"
@@ -60,6 +71,12 @@ run "${A[@]}" ship --manifest "$M" --by 王芳:1234 --carrier-person 李司机:5
 check "ship three containers with both parties" test "$(status)" = 0
 CODE=$c1
 check "a shipped container is shipped" test "$(state "${A[@]}")" = shipped
+run "${A[@]}" ledger table shipped
+check "table B.3 gives the receiver's licence for each container shipped" \
+  test "$(grep -c ',示例处置中心,闽环危废证第3501000123号,20263501000123' "$T/out")" = 3
+run "${A[@]}" ledger table outsourced
+check "table B.5 gives the licence number too" \
+  test "$(grep -c ',示例处置中心,闽环危废证第3501000123号,' "$T/out")" = 3
 
 M2=$("$CLI" "${A[@]}" manifest new --carrier 别家 --vehicle 闽A0 --receiver 别处)
 before=$(events "${A[@]}")

@@ -562,6 +562,49 @@ test_methods (Fixture       *f,
   g_assert_true (found);
 }
 
+/* The receiver's licence number: kept with the manifest, signed into its
+ * opening event, and refused when it cannot be one. */
+static void
+test_receiver_licence (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WtManifest) m = NULL;
+  g_autoptr(WtManifest) again = NULL;
+  g_autoptr(WtManifest) none = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autofree char *long_licence = g_strnfill (WT_RECEIVER_LICENCE_MAX + 1, '9');
+  gint64 n = wt_ledger_count_events (f->a);
+
+  m = wt_ledger_manifest_new_full (f->a, NULL, "顺达危运", "闽A12345", "示例处置中心", "闽环危废证第3501000123号", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (m->receiver_licence, ==, "闽环危废证第3501000123号");
+  again = wt_ledger_get_manifest (f->a, m->draft_number, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again->receiver_licence, ==, "闽环危废证第3501000123号");
+
+  events = wt_ledger_container_events (f->a, m->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 1);
+  g_assert_nonnull (strstr (((WtEvent *) events->pdata[0])->payload,
+                            "\"receiver_licence\":\"闽环危废证第3501000123号\""));
+  g_assert_true (wt_ledger_verify (f->a, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Without one, the manifest says "" and its event is as before. */
+  none = wt_ledger_manifest_new (f->a, NULL, "顺达危运", "闽A12345", "别处", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (none->receiver_licence, ==, "");
+
+  g_assert_null (wt_ledger_manifest_new_full (f->a, NULL, "c", "v", "r", "闽环\n3501", &error));
+  g_assert_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+  g_assert_null (wt_ledger_manifest_new_full (f->a, NULL, "c", "v", "r", long_licence, &error));
+  g_assert_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+  g_assert_cmpint (wt_ledger_count_events (f->a), ==, n + 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -576,6 +619,7 @@ main (int    argc,
   ADD ("/handover/pickup-to-receipt", test_pickup_to_receipt);
   ADD ("/handover/failed-check-needs-reason", test_failed_check_needs_reason);
   ADD ("/handover/methods", test_methods);
+  ADD ("/handover/receiver-licence", test_receiver_licence);
 #undef ADD
 
   return g_test_run ();

@@ -65,7 +65,7 @@ label (WtLedger   *ledger,
 /* The scripted history, in Asia/Shanghai:
  *   10-15  label W1a W1b W1c, 100 kg each
  *   10-20  store W1a W1b in TS001
- *   11-01 01:30 (10-31 17:30 UTC)  ship W1a under manifest M1
+ *   11-01 01:30 (10-31 17:30 UTC)  ship W1a under manifest M1 (receiver's licence given)
  *   11-05  label W2a W2b, 12.5 kg each
  *   11-10  treat W2a on site (D10)
  *   11-20  correct W1c's printed weight to 90 kg
@@ -99,7 +99,7 @@ fixture_setup (Fixture       *f,
   g_assert_no_error (error);
 
   at (f->ledger, "2026-10-31T17:30:00Z");
-  m1 = wt_ledger_manifest_new (f->ledger, NULL, "顺达危运", "闽A12345", "示例处置中心", &error);
+  m1 = wt_ledger_manifest_new_full (f->ledger, NULL, "顺达危运", "闽A12345", "示例处置中心", "闽环危废证第3501000123号", &error);
   g_assert_no_error (error);
   g_assert_true (wt_ledger_ship (f->ledger, m1->id, (const char *[]) { f->w1->codes[0], NULL }, NULL, 0, &error));
   g_assert_no_error (error);
@@ -243,6 +243,21 @@ test_report_sums (Fixture       *f,
     r = row_for (rows, "900-249-08");
     g_assert_cmpuint (r->receivers->len, ==, 2);
     g_assert_cmpuint (r->corrections, ==, 1);
+    /* By receiver and licence number; M2 named none. */
+    for (guint i = 0; i < r->receivers->len; i++)
+      {
+        const WtReceiverTotal *t = g_ptr_array_index (r->receivers, i);
+
+        g_assert_cmpint (t->grams, ==, 100000);
+        g_assert_cmpuint (t->containers, ==, 1);
+        if (g_strcmp0 (t->receiver, "示例处置中心") == 0)
+          g_assert_cmpstr (t->licence, ==, "闽环危废证第3501000123号");
+        else
+          {
+            g_assert_cmpstr (t->receiver, ==, "别的处置中心");
+            g_assert_cmpstr (t->licence, ==, "");
+          }
+      }
   }
 
   /* A period with no data is zeros: no rows, no error. */
@@ -331,6 +346,15 @@ test_tables (Fixture       *f,
   g_assert_cmpuint (out->rows->len, ==, 2);
   g_assert_true (g_str_has_prefix (((char **) out->rows->pdata[0])[0], "HWWWCZ2026110100"));
   g_assert_cmpstr (((char **) out->rows->pdata[0])[15], ==, "HWCK20261101001");
+
+  /* The receiver's licence number, where the manifest gave one. */
+  g_assert_cmpstr (shipped->headers[15], ==, "许可证编码");
+  g_assert_cmpstr (((char **) shipped->rows->pdata[0])[14], ==, "示例处置中心");
+  g_assert_cmpstr (((char **) shipped->rows->pdata[0])[15], ==, "闽环危废证第3501000123号");
+  g_assert_cmpstr (((char **) shipped->rows->pdata[1])[15], ==, "");
+  g_assert_cmpstr (out->headers[14], ==, "许可证编码");
+  g_assert_cmpstr (((char **) out->rows->pdata[0])[14], ==, "闽环危废证第3501000123号");
+  g_assert_cmpstr (((char **) out->rows->pdata[1])[14], ==, "");
 
   wt_period_parse ("2026-11", &p, NULL);
   nov = wt_ledger_table (f->ledger, WT_TABLE_SHIPPED, &p, &error);
@@ -568,6 +592,7 @@ test_exports (Fixture       *f,
       g_assert_nonnull (strstr (out, "900-249-08|"));
       g_assert_nonnull (strstr (out, "|0.29|0|0|0.1|0.19|"));
       g_assert_nonnull (strstr (out, "示例化工"));
+      g_assert_nonnull (strstr (out, "闽环危废证第3501000123号"));
     }
   else
     g_test_message ("python3-openpyxl is missing; the XLSX file was only written");
@@ -582,6 +607,7 @@ test_exports (Fixture       *f,
     g_assert_nonnull (strstr (out, "示例化工"));
     g_assert_nonnull (strstr (out, "900-249-08"));
     g_assert_nonnull (strstr (out, "0.190000"));
+    g_assert_nonnull (strstr (out, "3501000123"));
   }
 
   /* An unwritable path: an error, and nothing left. */
