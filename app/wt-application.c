@@ -14,6 +14,9 @@
 struct _WtApplication
 {
   AdwApplication parent_instance;
+
+  /* --central FILE: the central office's read-only window */
+  char          *central_file;
 };
 
 G_DEFINE_FINAL_TYPE (WtApplication, wt_application, ADW_TYPE_APPLICATION)
@@ -143,23 +146,61 @@ wt_application_activate (GApplication *application)
   GtkWindow *window = get_active_window (self);
 
   if (window == NULL)
-    window = GTK_WINDOW (wt_window_new (self));
+    window = self->central_file != NULL ? GTK_WINDOW (wt_window_new_central (self, self->central_file))
+                                        : GTK_WINDOW (wt_window_new (self));
 
   gtk_window_present (window);
+}
+
+/* The central office runs in a process of its own: a site's window and
+ * the office's never share a ledger or a single-instance application. */
+static int
+wt_application_handle_local_options (GApplication *application,
+                                     GVariantDict *options)
+{
+  WtApplication *self = WT_APPLICATION (application);
+  g_autofree char *central = NULL;
+
+  if (g_variant_dict_lookup (options, "central", "^ay", &central))
+    {
+      g_autoptr(GFile) file = g_file_new_for_commandline_arg (central);
+
+      g_free (self->central_file);
+      self->central_file = g_file_get_path (file);
+      g_application_set_flags (application, g_application_get_flags (application) | G_APPLICATION_NON_UNIQUE);
+    }
+
+  return G_APPLICATION_CLASS (wt_application_parent_class)->handle_local_options (application, options);
+}
+
+static void
+wt_application_finalize (GObject *object)
+{
+  WtApplication *self = WT_APPLICATION (object);
+
+  g_free (self->central_file);
+
+  G_OBJECT_CLASS (wt_application_parent_class)->finalize (object);
 }
 
 static void
 wt_application_class_init (WtApplicationClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
+  object_class->finalize = wt_application_finalize;
   app_class->startup = wt_application_startup;
   app_class->activate = wt_application_activate;
+  app_class->handle_local_options = wt_application_handle_local_options;
 }
 
 static void
 wt_application_init (WtApplication *self)
 {
+  g_application_add_main_option (G_APPLICATION (self), "central", 0, 0, G_OPTION_ARG_FILENAME,
+                                 _("Open the central store read-only, as a central office, with this connection file"),
+                                 _("CONNECTION-FILE"));
 }
 
 WtApplication *

@@ -19,6 +19,7 @@
 #include "wt-scan-view.h"
 #include "wt-site-window.h"
 #include "wt-sync-view.h"
+#include "wt-sync.h"
 #include "wt-window.h"
 #include "wt-worker.h"
 
@@ -43,6 +44,7 @@ struct _WtWindow
   GtkWidget            *overdue_button;
   AdwButtonContent     *overdue_content;
   GtkWidget            *sync_indicator;
+  GtkWidget            *central_button;
   GtkStack             *sync_indicator_stack;
   GtkImage             *sync_indicator_icon;
   GtkLabel             *sync_indicator_label;
@@ -56,6 +58,12 @@ struct _WtWindow
   gboolean              working;
   gboolean              told_overdue;
   gboolean              checked_integrity;
+
+  /* The central office's read-only mode: a cache ledger mirrored from the
+   * central store (wt_central_mirror), never written by a person. */
+  char                 *central_file;
+  gboolean              mirroring;
+  guint                 mirror_timer;
 };
 
 G_DEFINE_FINAL_TYPE (WtWindow, wt_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -199,7 +207,7 @@ sync_state_cb (WtWindow *self)
   gtk_widget_remove_css_class (self->sync_indicator, "success");
   if (css != NULL)
     gtk_widget_add_css_class (self->sync_indicator, css);
-  gtk_widget_set_visible (self->sync_indicator, self->has_site);
+  gtk_widget_set_visible (self->sync_indicator, self->has_site && self->central_file == NULL);
 }
 
 static void
@@ -219,6 +227,7 @@ typedef struct
 {
   WtLedger *ledger;
   gboolean  has_site;
+  char     *mirror_error;  /* central mode: the cache opened, the mirror failed */
 } Opened;
 
 static void
@@ -227,7 +236,76 @@ opened_free (gpointer pointer)
   Opened *opened = pointer;
 
   g_clear_object (&opened->ledger);
+  g_free (opened->mirror_error);
   g_free (opened);
+}
+
+/* $XDG_CACHE_HOME/wastetag/central-<hash>.ledger: one cache per connection
+ * file, named by a digest of its path (the file may hold a password). */
+static char *
+central_cache_path (const char *connection_file)
+{
+  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, connection_file, -1);
+  g_autofree char *name = g_strdup_printf ("central-%.16s.ledger", digest);
+
+  return g_build_filename (g_get_user_cache_dir (), "wastetag", name, NULL);
+}
+
+typedef struct
+{
+  char     *connection_file;
+  WtLedger *cache;           /* NULL: open it first */
+} MirrorJob;
+
+static void
+mirror_job_free (gpointer pointer)
+{
+  MirrorJob *job = pointer;
+
+  g_free (job->connection_file);
+  g_clear_object (&job->cache);
+  g_free (job);
+}
+
+/* Opens the cache (when not open yet) and brings it up to date. A failed
+ * mirror still gives the cache: the office reads what it has, and is told. */
+static gpointer
+central_open_thread (gpointer      data,
+                     GCancellable *cancellable,
+                     GError      **error)
+{
+  MirrorJob *job = data;
+  g_autofree char *path = central_cache_path (job->connection_file);
+  g_autofree char *folder = g_path_get_dirname (path);
+  g_autofree char *conninfo = NULL;
+  g_autoptr(GError) mirror_error = NULL;
+  Opened *opened;
+
+  if (job->cache == NULL)
+    {
+      if (g_mkdir_with_parents (folder, 0700) != 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       _("The folder %s cannot be created: %s"), folder, g_strerror (saved_errno));
+          return NULL;
+        }
+      job->cache = wt_ledger_open (path, error);
+      if (job->cache == NULL)
+        return NULL;
+    }
+
+  conninfo = wt_sync_conninfo_from_file (job->connection_file, &mirror_error);
+  if (conninfo != NULL)
+    wt_central_mirror (job->cache, conninfo, cancellable, NULL, &mirror_error);
+
+  opened = g_new0 (Opened, 1);
+  opened->ledger = g_object_ref (job->cache);
+  opened->has_site = TRUE;
+  if (mirror_error != NULL)
+    opened->mirror_error = g_strdup (mirror_error->message);
+  return opened;
 }
 
 static gpointer
@@ -324,8 +402,35 @@ check_integrity (WtWindow *self)
 }
 
 static void
+apply_central (WtWindow *self)
+{
+  static const char *hidden[] = { "label", "scan", "sync" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (hidden); i++)
+    adw_view_stack_page_set_visible (adw_view_stack_get_page (self->view_stack,
+                                                              adw_view_stack_get_child_by_name (self->view_stack,
+                                                                                                hidden[i])),
+                                     FALSE);
+  adw_view_stack_set_visible_child_name (self->view_stack, "ledger");
+  wt_ledger_view_set_read_only (self->ledger_view, TRUE);
+  wt_ledger_view_set_ledger (self->ledger_view, self->ledger);
+  adw_view_switcher_title_set_subtitle (self->switcher_title, _("Central office · read-only"));
+  gtk_window_set_title (GTK_WINDOW (self), _("Wastetag — Central Office"));
+  gtk_widget_set_visible (self->central_button, TRUE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.site", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.try-demo", FALSE);
+  show_page (self, "views");
+  check_integrity (self);
+}
+
+static void
 apply_ledger (WtWindow *self)
 {
+  if (self->central_file != NULL)
+    {
+      apply_central (self);
+      return;
+    }
   if (self->has_site)
     {
       wt_label_view_set_ledger (self->label_view, self->ledger);
@@ -362,8 +467,74 @@ opened_cb (GObject      *object,
 
   g_set_object (&self->ledger, opened->ledger);
   self->has_site = opened->has_site;
+  if (opened->mirror_error != NULL)
+    {
+      /* Translators: %s says why the central store could not be read. */
+      g_autofree char *text = g_strdup_printf (_("Showing the copy from the last refresh: %s"), opened->mirror_error);
+      AdwToast *toast = adw_toast_new (text);
+
+      adw_toast_set_timeout (toast, 0);
+      wt_window_add_toast (self, toast);
+    }
   opened_free (opened);
   apply_ledger (self);
+}
+
+/* ---- The central office: refresh ----------------------------------------------------- */
+
+static void
+mirrored_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  WtWindow *self = WT_WINDOW (object);
+  g_autoptr(GError) error = NULL;
+  Opened *opened = wt_worker_run_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self->mirroring = FALSE;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.central-refresh", TRUE);
+  if (opened == NULL || opened->mirror_error != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("Showing the copy from the last refresh: %s"),
+                                               opened ? opened->mirror_error : error->message);
+
+      wt_window_add_toast (self, adw_toast_new (text));
+    }
+  else
+    wt_window_add_toast (self, adw_toast_new (_("Refreshed from the central store")));
+  if (opened != NULL)
+    opened_free (opened);
+  wt_ledger_view_reload (self->ledger_view);
+}
+
+static void
+central_refresh_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  WtWindow *self = WT_WINDOW (widget);
+  MirrorJob *job;
+
+  if (self->central_file == NULL || self->ledger == NULL || self->mirroring)
+    return;
+
+  self->mirroring = TRUE;
+  gtk_widget_action_set_enabled (widget, "win.central-refresh", FALSE);
+  job = g_new0 (MirrorJob, 1);
+  job->connection_file = g_strdup (self->central_file);
+  job->cache = g_object_ref (self->ledger);
+  wt_worker_run_async (self, central_open_thread, job, mirror_job_free, opened_free,
+                       self->cancellable, mirrored_cb, NULL);
+}
+
+static gboolean
+mirror_timer_cb (gpointer data)
+{
+  gtk_widget_activate_action (GTK_WIDGET (data), "win.central-refresh", NULL);
+  return G_SOURCE_CONTINUE;
 }
 
 /* ---- Site and demo ----------------------------------------------------------- */
@@ -454,9 +625,13 @@ show_view_action (GtkWidget  *widget,
   WtWindow *self = WT_WINDOW (widget);
   const char *name = g_variant_get_string (parameter, NULL);
 
+  GtkWidget *child;
+
   if (!self->has_site)
     return;
-  if (adw_view_stack_get_child_by_name (self->view_stack, name) != NULL)
+  child = adw_view_stack_get_child_by_name (self->view_stack, name);
+  /* The central office has no Label, Scan or Sync view. */
+  if (child != NULL && adw_view_stack_page_get_visible (adw_view_stack_get_page (self->view_stack, child)))
     adw_view_stack_set_visible_child_name (self->view_stack, name);
 }
 
@@ -550,6 +725,7 @@ wt_window_dispose (GObject *object)
   WtWindow *self = WT_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->mirror_timer, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), WT_TYPE_WINDOW);
 
   G_OBJECT_CLASS (wt_window_parent_class)->dispose (object);
@@ -563,9 +739,13 @@ wt_window_finalize (GObject *object)
   g_clear_object (&self->ledger);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
+  g_free (self->central_file);
 
   G_OBJECT_CLASS (wt_window_parent_class)->finalize (object);
 }
+
+static void wt_window_constructed (GObject *object);
+static void wt_window_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec);
 
 static void
 wt_window_class_init (WtWindowClass *klass)
@@ -576,6 +756,13 @@ wt_window_class_init (WtWindowClass *klass)
 
   object_class->dispose = wt_window_dispose;
   object_class->finalize = wt_window_finalize;
+  object_class->constructed = wt_window_constructed;
+  object_class->set_property = wt_window_set_property;
+
+  g_object_class_install_property (object_class, 1,
+                                   g_param_spec_string ("central-file", NULL, NULL, NULL,
+                                                        G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY |
+                                                        G_PARAM_STATIC_STRINGS));
   window_class->close_request = wt_window_close_request;
 
   g_type_ensure (WT_TYPE_LABEL_VIEW);
@@ -599,6 +786,7 @@ wt_window_class_init (WtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WtWindow, overdue_button);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, overdue_content);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, sync_view);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, central_button);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, sync_indicator);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, sync_indicator_stack);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, sync_indicator_icon);
@@ -616,6 +804,7 @@ wt_window_class_init (WtWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-view", "s", show_view_action);
   gtk_widget_class_install_action (widget_class, "win.show-folder", "s", show_folder_action);
   gtk_widget_class_install_action (widget_class, "win.show-overdue", NULL, show_overdue_action);
+  gtk_widget_class_install_action (widget_class, "win.central-refresh", NULL, central_refresh_action);
 }
 
 static void
@@ -635,14 +824,73 @@ wt_window_init (WtWindow *self)
   show_page (self, "loading");
   update_switcher_bar_cb (self);
   g_signal_connect_object (self->ledger_view, "notify::n-overdue", G_CALLBACK (n_overdue_changed_cb), self, G_CONNECT_SWAPPED);
+}
 
-  wt_worker_run_async (self, open_thread, NULL, NULL, opened_free, self->cancellable, opened_cb, NULL);
+/* After the construct properties: the central file decides what opens. */
+static void
+wt_window_constructed (GObject *object)
+{
+  WtWindow *self = WT_WINDOW (object);
+
+  G_OBJECT_CLASS (wt_window_parent_class)->constructed (object);
+
+  if (self->central_file != NULL)
+    {
+      MirrorJob *job = g_new0 (MirrorJob, 1);
+      guint minutes = g_settings_get_uint (self->settings, "sync-interval-minutes");
+
+      job->connection_file = g_strdup (self->central_file);
+      self->mirroring = TRUE;
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.central-refresh", FALSE);
+      wt_worker_run_async (self, central_open_thread, job, mirror_job_free, opened_free,
+                           self->cancellable, opened_cb, NULL);
+      if (minutes > 0)
+        self->mirror_timer = g_timeout_add_seconds (minutes * 60, mirror_timer_cb, self);
+    }
+  else
+    wt_worker_run_async (self, open_thread, NULL, NULL, opened_free, self->cancellable, opened_cb, NULL);
+}
+
+static void
+wt_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  WtWindow *self = WT_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case 1:
+      g_free (self->central_file);
+      self->central_file = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 WtWindow *
 wt_window_new (WtApplication *application)
 {
   return g_object_new (WT_TYPE_WINDOW, "application", application, NULL);
+}
+
+WtWindow *
+wt_window_new_central (WtApplication *application,
+                       const char    *connection_file)
+{
+  g_return_val_if_fail (connection_file != NULL, NULL);
+
+  return g_object_new (WT_TYPE_WINDOW, "application", application, "central-file", connection_file, NULL);
+}
+
+gboolean
+wt_window_is_central (WtWindow *self)
+{
+  g_return_val_if_fail (WT_IS_WINDOW (self), FALSE);
+
+  return self->central_file != NULL;
 }
 
 WtLedger *

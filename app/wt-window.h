@@ -18,6 +18,15 @@ G_DECLARE_FINAL_TYPE (WtWindow, wt_window, WT, WINDOW, AdwApplicationWindow)
  * Actions: win.site, win.try-demo, win.show-view (s: "label", "scan", "ledger" or "sync"),
  * win.show-folder (s: a folder URI). */
 WtWindow   *wt_window_new        (WtApplication *application) G_GNUC_WARN_UNUSED_RESULT;
+/* The central office's read-only window (wastetag --central FILE): the
+ * central store is mirrored into a cache ledger under
+ * $XDG_CACHE_HOME/wastetag/ on a worker thread (wt_central_mirror), the
+ * Label, Scan and Sync views are hidden and nothing can be written; the
+ * Ledger shows every site's containers. Action win.central-refresh mirrors
+ * again (also every "sync-interval-minutes"). */
+WtWindow   *wt_window_new_central (WtApplication *application,
+                                   const char    *connection_file) G_GNUC_WARN_UNUSED_RESULT;
+gboolean    wt_window_is_central  (WtWindow      *self);
 /* At start-up the ledger is verified on a worker thread through a second
  * handle on the same file; a failure is a dialog naming the first bad event.
  * Returns: (transfer none) (nullable): the ledger once it is open. */

@@ -33,6 +33,7 @@ struct _WtAnomaliesView
   GCancellable *cancellable;
 
   gboolean      loading;
+  gboolean      read_only;
 };
 
 G_DEFINE_FINAL_TYPE (WtAnomaliesView, wt_anomalies_view, GTK_TYPE_WIDGET)
@@ -266,13 +267,16 @@ anomaly_row (WtAnomaly *anomaly)
   GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
   GtkWidget *icon = gtk_image_new_from_icon_name ("dialog-warning-symbolic");
 
-  /* Translators: an anomaly's row: the container code (or —), when it was found, where */
-  subtitle = g_strdup_printf (_("%s · found %s · %s"),
-                              anomaly->container_code ? anomaly->container_code : "—",
-                              when,
-                              g_str_has_prefix (anomaly->source, "central") ? _("by the central store")
-                                : g_str_equal (anomaly->source, "bundle") ? _("in a USB bundle")
-                                : _("on this device"));
+  const char *where = g_str_has_prefix (anomaly->source, "central") ? _("by the central store")
+                      : g_str_equal (anomaly->source, "bundle") ? _("in a USB bundle")
+                      : _("on this device");
+
+  if (anomaly->container_code != NULL)
+    /* Translators: an anomaly's row: the container code, when it was found, where */
+    subtitle = g_strdup_printf (_("%s · found %s · %s"), anomaly->container_code, when, where);
+  else
+    /* Translators: an anomaly's row without a container: when it was found, where */
+    subtitle = g_strdup_printf (_("found %s · %s"), when, where);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), kind_title (anomaly->kind));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
@@ -547,6 +551,7 @@ wt_anomalies_view_show_detail (WtAnomaliesView *self,
   gtk_widget_set_name (resolve, "resolve-button");
   g_signal_connect (resolve, "clicked", G_CALLBACK (resolve_clicked_cb), NULL);
   adw_header_bar_pack_end (ADW_HEADER_BAR (header), resolve);
+  gtk_widget_set_visible (resolve, !self->read_only);
   gtk_box_append (GTK_BOX (toolbar), header);
 
   scrolled = gtk_scrolled_window_new ();
@@ -560,8 +565,9 @@ wt_anomalies_view_show_detail (WtAnomaliesView *self,
   gtk_widget_set_margin_start (box, 18);
   gtk_widget_set_margin_end (box, 18);
 
-  title = g_strdup_printf ("%s — %s", kind_title (anomaly->kind),
-                           anomaly->container_code ? anomaly->container_code : "—");
+  title = anomaly->container_code != NULL
+            ? g_strdup_printf ("%s — %s", kind_title (anomaly->kind), anomaly->container_code)
+            : g_strdup (kind_title (anomaly->kind));
   {
     GtkWidget *heading = gtk_label_new (title);
 
@@ -712,6 +718,15 @@ wt_anomalies_view_set_ledger (WtAnomaliesView *self,
 
   g_set_object (&self->ledger, ledger);
   wt_anomalies_view_reload (self);
+}
+
+void
+wt_anomalies_view_set_read_only (WtAnomaliesView *self,
+                                 gboolean         read_only)
+{
+  g_return_if_fail (WT_IS_ANOMALIES_VIEW (self));
+
+  self->read_only = read_only;
 }
 
 guint

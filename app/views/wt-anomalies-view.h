@@ -23,6 +23,9 @@ G_DECLARE_FINAL_TYPE (WtAnomaliesView, wt_anomalies_view, WT, ANOMALIES_VIEW, Gt
 void        wt_anomalies_view_set_ledger  (WtAnomaliesView *self,
                                            WtLedger        *ledger);
 void        wt_anomalies_view_reload      (WtAnomaliesView *self);
+/* Read-only (the central office): the detail has no Resolve… button. */
+void        wt_anomalies_view_set_read_only (WtAnomaliesView *self,
+                                             gboolean         read_only);
 guint       wt_anomalies_view_get_n_open  (WtAnomaliesView *self);
 gboolean    wt_anomalies_view_get_loading (WtAnomaliesView *self);
 /* Opens the detail window of the @index-th open anomaly.

@@ -947,6 +947,15 @@ wt_ledger_view_get_model (WtLedgerView *self)
   return G_LIST_MODEL (self->model);
 }
 
+void
+wt_ledger_view_set_read_only (WtLedgerView *self,
+                              gboolean      read_only)
+{
+  g_return_if_fail (WT_IS_LEDGER_VIEW (self));
+
+  wt_anomalies_view_set_read_only (self->anomalies_view, read_only);
+}
+
 guint
 wt_ledger_view_get_n_overdue (WtLedgerView *self)
 {

@@ -43,6 +43,10 @@ GListModel *wt_ledger_view_get_model      (WtLedgerView *self);
 /* Opens the page of the container with canonical @code. */
 void        wt_ledger_view_show_container (WtLedgerView *self,
                                            const char   *code);
+/* The central office's mode: nothing that writes is offered (the
+ * Anomalies page has no Resolve…). */
+void        wt_ledger_view_set_read_only  (WtLedgerView *self,
+                                           gboolean      read_only);
 guint       wt_ledger_view_get_n_overdue  (WtLedgerView *self);
 guint       wt_ledger_view_get_n_due_soon (WtLedgerView *self);
 

@@ -541,6 +541,76 @@ test_tampered (void)
   close_all ();
 }
 
+/* ---- The central office --------------------------------------------------------------------- */
+
+static gboolean
+model_has_six (gpointer data)
+{
+  return g_list_model_get_n_items (data) == 6;
+}
+
+static gboolean
+page_visible (WtWindow   *window,
+              const char *name)
+{
+  AdwViewStack *stack = child (window, WT_TYPE_WINDOW, "view_stack");
+
+  return adw_view_stack_page_get_visible (adw_view_stack_get_page (stack, adw_view_stack_get_child_by_name (stack, name)));
+}
+
+static void
+test_central_office (void)
+{
+  g_autofree char *office = test_path ("office.conn");
+  g_autofree char *usb = test_path ("usb.wtl");
+  g_autofree char *b_conn = test_path ("b.conn");
+  const char *argv[] = { g_getenv ("WASTETAG_CLI"), "--ledger", usb, "sync", "--connection", b_conn, NULL };
+  g_autofree char *cache_dir = NULL;
+  g_autoptr(GDir) dir = NULL;
+  AdwViewStack *stack;
+  WtWindow *window;
+  WtLedgerView *ledger_view;
+  GListModel *model;
+  int status = 0;
+
+  /* The second site sends its events too. */
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                               &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  reset_settings ();
+  window = wt_window_new_central (the_app, office);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1180, 860);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_until (page_is_views, window, TIMEOUT_MS));
+  g_assert_true (wt_window_is_central (window));
+
+  /* Read-only: no Label, Scan or Sync view, and nothing reaches them. */
+  stack = child (window, WT_TYPE_WINDOW, "view_stack");
+  g_assert_false (page_visible (window, "label"));
+  g_assert_false (page_visible (window, "scan"));
+  g_assert_false (page_visible (window, "sync"));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "ledger");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "label");
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "ledger");
+  g_assert_false (gtk_widget_get_visible (child (window, WT_TYPE_WINDOW, "sync_indicator")));
+  g_assert_true (gtk_widget_get_visible (child (window, WT_TYPE_WINDOW, "central_button")));
+
+  /* Every site's containers: three of each. */
+  ledger_view = child (window, WT_TYPE_WINDOW, "ledger_view");
+  model = wt_ledger_view_get_model (ledger_view);
+  g_assert_true (wait_until (model_has_six, model, TIMEOUT_MS));
+  screenshot (window, "central-office");
+
+  /* The cache lives under $XDG_CACHE_HOME/wastetag. */
+  cache_dir = g_build_filename (g_get_user_cache_dir (), "wastetag", NULL);
+  dir = g_dir_open (cache_dir, 0, NULL);
+  g_assert_nonnull (dir);
+  g_assert_true (g_str_has_prefix (g_dir_read_name (dir), "central-"));
+
+  close_all ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -574,6 +644,7 @@ main (int   argc,
   g_test_add_func ("/ui/sync/bundle", test_bundle);
   g_test_add_func ("/ui/sync/anomalies", test_anomalies);
   g_test_add_func ("/ui/sync/tampered", test_tampered);
+  g_test_add_func ("/ui/sync/central-office", test_central_office);
 
   status = g_test_run ();
   g_clear_object (&the_app);

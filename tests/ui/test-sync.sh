@@ -25,6 +25,16 @@ ROLE_A=site_$(echo $USCC_A | tr A-Z a-z)
 pg_client_cert "$ROLE_A"
 "$CLI" central add-site --dsn "$PG_ADMIN_DSN" --site $USCC_A --name 示例化工 --out "$T/a.conn" \
   --cert "$PG_DIR/$ROLE_A.crt" --key "$PG_DIR/$ROLE_A.key" >/dev/null || die "central add-site"
+# A second site, and a central office that reads both.
+USCC_B=91110000600037341L
+ROLE_B=site_$(echo $USCC_B | tr A-Z a-z)
+pg_client_cert "$ROLE_B"
+"$CLI" central add-site --dsn "$PG_ADMIN_DSN" --site $USCC_B --name 示例处置中心 --out "$T/b.conn" \
+  --cert "$PG_DIR/$ROLE_B.crt" --key "$PG_DIR/$ROLE_B.key" >/dev/null || die "central add-site B"
+ROLE_O=office_zongbu
+pg_client_cert "$ROLE_O"
+"$CLI" central add-office --dsn "$PG_ADMIN_DSN" --name zongbu --out "$T/office.conn" \
+  --cert "$PG_DIR/$ROLE_O.crt" --key "$PG_DIR/$ROLE_O.key" >/dev/null || die "central add-office"
 # The same site's file aimed at a port nobody listens on: connection refused.
 sed "s/^port = .*/port = 1/" "$T/a.conn" >"$T/refused.conn"
 chmod 600 "$T/refused.conn"
@@ -48,7 +58,7 @@ make_ledger "$T/tampered.wtl" 91110000600037341L 示例处置中心
 sqlite3 "$T/tampered.wtl" "DROP TRIGGER event_no_update; UPDATE event SET payload = payload || ' ' WHERE device_seq = 2 AND device_id = (SELECT device_id FROM device WHERE is_local = 1);" \
   || die "tamper"
 
-export WT_TEST_DIR=$T WT_TEST_PSQL="$PG_ADMIN_DSN"
+export WT_TEST_DIR=$T WT_TEST_PSQL="$PG_ADMIN_DSN" XDG_CACHE_HOME=$T/cache
 # Not exec: pg-env.sh stops the cluster when this shell exits.
 xvfb-run -a -s '-screen 0 1280x1024x24' "$EXE" --tap
 exit $?
