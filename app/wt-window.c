@@ -417,6 +417,9 @@ apply_central (WtWindow *self)
   adw_view_switcher_title_set_subtitle (self->switcher_title, _("Central office · read-only"));
   gtk_window_set_title (GTK_WINDOW (self), _("Wastetag — Central Office"));
   gtk_widget_set_visible (self->central_button, TRUE);
+  /* The first mirror ran with the opening. */
+  self->mirroring = FALSE;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.central-refresh", TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.site", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.try-demo", FALSE);
   show_page (self, "views");

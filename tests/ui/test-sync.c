@@ -550,6 +550,12 @@ model_has_six (gpointer data)
 }
 
 static gboolean
+widget_sensitive (gpointer data)
+{
+  return gtk_widget_get_sensitive (data);
+}
+
+static gboolean
 page_visible (WtWindow   *window,
               const char *name)
 {
@@ -595,12 +601,19 @@ test_central_office (void)
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "ledger");
   g_assert_false (gtk_widget_get_visible (child (window, WT_TYPE_WINDOW, "sync_indicator")));
   g_assert_true (gtk_widget_get_visible (child (window, WT_TYPE_WINDOW, "central_button")));
+  g_assert_true (gtk_widget_get_sensitive (child (window, WT_TYPE_WINDOW, "central_button")));
 
   /* Every site's containers: three of each. */
   ledger_view = child (window, WT_TYPE_WINDOW, "ledger_view");
   model = wt_ledger_view_get_model (ledger_view);
   g_assert_true (wait_until (model_has_six, model, TIMEOUT_MS));
   screenshot (window, "central-office");
+
+  /* Refresh: the copy is brought up to date on a worker thread. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.central-refresh", NULL);
+  g_assert_false (gtk_widget_get_sensitive (child (window, WT_TYPE_WINDOW, "central_button")));
+  g_assert_true (wait_until (widget_sensitive, child (window, WT_TYPE_WINDOW, "central_button"), TIMEOUT_MS));
+  g_assert_true (wait_until (model_has_six, model, TIMEOUT_MS));
 
   /* The cache lives under $XDG_CACHE_HOME/wastetag. */
   cache_dir = g_build_filename (g_get_user_cache_dir (), "wastetag", NULL);
