@@ -110,7 +110,23 @@ typedef struct
   sqlite3_stmt *insert;
   const char   *actor;
   gint64        first_seq;  /* sequence of the first event of this batch */
+  /* The running digest of the chain's signatures (chain_head.sig_digest);
+   * FALSE when the chain has none (a ledger from before format 5). */
+  gboolean      have_digest;
+  guint8        sig_digest[32];
 } Appender;
+
+/* The signed chain head (format 5): SHA-256 over every signature of a
+ * device's chain in order, and the message the device signs over its head.
+ * Verify uses them to check a sealed chain without one Ed25519 check per
+ * event; see wt_ledger_verify_full(). */
+void           wt_sig_digest_step       (guint8       *digest,
+                                         const guint8 *sig);
+void           wt_head_message          (const char   *device_id,
+                                         gint64        last_seq,
+                                         const guint8 *last_hash,
+                                         const guint8 *sig_digest,
+                                         guint8       *out);
 
 gboolean       wt_appender_begin        (WtLedger     *self,
                                          Appender     *app,

@@ -255,6 +255,18 @@ static const char *schema_v4 =
   "                                         AND e.kind IN ('shipped', 'treated'));"
   "  END;";
 
+/* Version 5: the signed chain head. After each append this device stores,
+ * beside its chain head, a running SHA-256 over every signature of its
+ * chain and an Ed25519 signature over (device, last sequence, last hash,
+ * that digest). A chain whose head verifies and whose hashes, links and
+ * signature digest all recompute is exactly the chain the key holder
+ * wrote, so verify checks one signature for it instead of one per event.
+ * Chains from before format 5 have no digest (NULL) and are checked event
+ * by event. */
+static const char *schema_v5 =
+  "ALTER TABLE chain_head ADD COLUMN sig_digest BLOB;"
+  "ALTER TABLE chain_head ADD COLUMN head_sig BLOB;";
+
 /* ---- Small helpers -------------------------------------------------------- */
 
 gboolean
@@ -667,7 +679,18 @@ migrate (WtLedger  *self,
         sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     }
 
-  /* Later versions add steps here: `if (version < 5) { ... user_version = 5 }`. */
+  if (version < 5)
+    {
+      g_autofree char *sql = g_strdup_printf ("BEGIN IMMEDIATE;%sPRAGMA user_version = 5;COMMIT;", schema_v5);
+
+      if (!wt_db_exec (self, sql, error))
+        {
+          wt_db_rollback (self);
+          return FALSE;
+        }
+    }
+
+  /* Later versions add steps here: `if (version < 6) { ... user_version = 6 }`. */
 
   return TRUE;
 }
@@ -1155,6 +1178,42 @@ event_hash (const guint8 *prev_hash,
 }
 
 
+void
+wt_sig_digest_step (guint8       *digest,
+                    const guint8 *sig)
+{
+  crypto_hash_sha256_state st;
+
+  crypto_hash_sha256_init (&st);
+  crypto_hash_sha256_update (&st, (const guint8 *) "wastetag-sigs-v1", 16);
+  crypto_hash_sha256_update (&st, digest, 32);
+  crypto_hash_sha256_update (&st, sig, crypto_sign_BYTES);
+  crypto_hash_sha256_final (&st, digest);
+}
+
+void
+wt_head_message (const char   *device_id,
+                 gint64        last_seq,
+                 const guint8 *last_hash,
+                 const guint8 *sig_digest,
+                 guint8       *out)
+{
+  crypto_hash_sha256_state st;
+  char num[64];
+  int n;
+
+  crypto_hash_sha256_init (&st);
+  crypto_hash_sha256_update (&st, (const guint8 *) "wastetag-head-v1", 16);
+  n = g_snprintf (num, sizeof num, "%" G_GSIZE_FORMAT ":", strlen (device_id));
+  crypto_hash_sha256_update (&st, (const guint8 *) num, n);
+  crypto_hash_sha256_update (&st, (const guint8 *) device_id, strlen (device_id));
+  n = g_snprintf (num, sizeof num, "%" G_GINT64_FORMAT ":", last_seq);
+  crypto_hash_sha256_update (&st, (const guint8 *) num, n);
+  crypto_hash_sha256_update (&st, last_hash, 32);
+  crypto_hash_sha256_update (&st, sig_digest, 32);
+  crypto_hash_sha256_final (&st, out);
+}
+
 /* Must be called inside a write transaction with the lock held. */
 gboolean
 wt_appender_begin (WtLedger  *self,
@@ -1174,7 +1233,7 @@ wt_appender_begin (WtLedger  *self,
   if (!self->have_key && !load_key (self, error))
     return FALSE;
 
-  stmt = wt_db_prepare (self, "SELECT last_seq, last_hash FROM chain_head WHERE device_id = ?1", error);
+  stmt = wt_db_prepare (self, "SELECT last_seq, last_hash, sig_digest FROM chain_head WHERE device_id = ?1", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, self->device_id, -1, SQLITE_STATIC);
@@ -1184,8 +1243,15 @@ wt_appender_begin (WtLedger  *self,
       app->seq = sqlite3_column_int64 (stmt, 0);
       if (sqlite3_column_bytes (stmt, 1) == 32)
         memcpy (app->hash, sqlite3_column_blob (stmt, 1), 32);
+      if (sqlite3_column_bytes (stmt, 2) == 32)
+        {
+          memcpy (app->sig_digest, sqlite3_column_blob (stmt, 2), 32);
+          app->have_digest = TRUE;
+        }
     }
-  else if (rc != SQLITE_DONE)
+  else if (rc == SQLITE_DONE)
+    app->have_digest = TRUE;  /* a new chain starts with the zero digest */
+  else
     return wt_db_error (self, error, "reading the chain");
   g_clear_pointer (&stmt, sqlite3_finalize);
 
@@ -1266,6 +1332,8 @@ wt_appender_add (WtLedger     *self,
   app->seq++;
   app->hlc = hlc;
   memcpy (app->hash, hash, 32);
+  if (app->have_digest)
+    wt_sig_digest_step (app->sig_digest, sig);
   if (out_event_id)
     memcpy (out_event_id, id_bytes, 16);
 
@@ -1282,14 +1350,26 @@ wt_appender_finish (WtLedger  *self,
   g_clear_pointer (&app->insert, sqlite3_finalize);
 
   stmt = wt_db_prepare (self,
-                  "INSERT INTO chain_head VALUES (?1, ?2, ?3)"
-                  " ON CONFLICT (device_id) DO UPDATE SET last_seq = ?2, last_hash = ?3",
+                  "INSERT INTO chain_head (device_id, last_seq, last_hash, sig_digest, head_sig)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5)"
+                  " ON CONFLICT (device_id) DO UPDATE SET last_seq = ?2, last_hash = ?3,"
+                  "   sig_digest = ?4, head_sig = ?5",
                   error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, self->device_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, app->seq);
   sqlite3_bind_blob (stmt, 3, app->hash, 32, SQLITE_STATIC);
+  if (app->have_digest)
+    {
+      guint8 message[32];
+      guint8 head_sig[crypto_sign_BYTES];
+
+      wt_head_message (self->device_id, app->seq, app->hash, app->sig_digest, message);
+      crypto_sign_detached (head_sig, NULL, message, sizeof message, self->secret_key);
+      sqlite3_bind_blob (stmt, 4, app->sig_digest, 32, SQLITE_STATIC);
+      sqlite3_bind_blob (stmt, 5, head_sig, sizeof head_sig, SQLITE_TRANSIENT);
+    }
   if (sqlite3_step (stmt) != SQLITE_DONE)
     return wt_db_error (self, error, "updating the chain");
   g_clear_pointer (&stmt, sqlite3_finalize);
@@ -2406,7 +2486,16 @@ typedef struct
   guint8        sig[crypto_sign_BYTES];
   gboolean      hash_ok;     /* the stored hash has 32 bytes */
   gboolean      sig_ok;      /* the stored signature has 64 bytes */
+  gboolean      check_sig;   /* FALSE in a chain sealed by its signed head */
 } VerifyRow;
+
+/* A chain head whose signature verified (format 5). */
+typedef struct
+{
+  gint64 last_seq;
+  guint8 last_hash[32];
+  guint8 sig_digest[32];
+} SealedHead;
 
 typedef struct
 {
@@ -2498,8 +2587,8 @@ verify_batch_cb (gpointer data,
           verify_fail (run, r->pos, TAMPER_ALTERED, r->row_id, r->dev, r->seq, 0);
           break;
         }
-      if (r->pk == NULL || !r->sig_ok ||
-          crypto_sign_verify_detached (r->sig, hash, sizeof hash, r->pk) != 0)
+      if (r->check_sig &&
+          (r->pk == NULL || !r->sig_ok || crypto_sign_verify_detached (r->sig, hash, sizeof hash, r->pk) != 0))
         {
           verify_fail (run, r->pos, TAMPER_SIGNATURE, r->row_id, r->dev, r->seq, 0);
           break;
@@ -2550,14 +2639,38 @@ copy_blob (guint8       *out,
     *ok = right;
 }
 
-gboolean
-wt_ledger_verify_full (WtLedger          *self,
-                       GCancellable      *cancellable,
-                       WtVerifyProgress   progress,
-                       gpointer           user_data,
-                       gint64            *out_n_events,
-                       GError           **error)
+/* Ends the sealed chain just read: TRUE when its signature digest, length
+ * and last hash are what its signed head says. */
+static gboolean
+sealed_chain_matches (const SealedHead *head,
+                      const guint8     *digest,
+                      gint64            last_seq,
+                      const guint8     *last_hash)
 {
+  return head->last_seq == last_seq &&
+         memcmp (head->sig_digest, digest, 32) == 0 &&
+         memcmp (head->last_hash, last_hash, 32) == 0;
+}
+
+/* One pass. With @use_heads, chains sealed by a valid signed head have
+ * their hashes, links and signature digest checked instead of every
+ * signature; *@out_head_mismatch says whether one did not match its head,
+ * and *@out_n_sealed how many chains were taken as sealed. */
+static gboolean
+verify_pass (WtLedger          *self,
+             gboolean           use_heads,
+             GCancellable      *cancellable,
+             WtVerifyProgress   progress,
+             gpointer           user_data,
+             gint64            *out_n_events,
+             gboolean          *out_head_mismatch,
+             guint             *out_n_sealed,
+             GError           **error)
+{
+  g_autoptr(GHashTable) sealed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  const SealedHead *device_head = NULL;
+  guint8 digest[32] = { 0 };
+  gint64 device_last_seq = 0;
   g_autoptr(GHashTable) pubkeys = NULL;
   g_autoptr(GHashTable) local = NULL;
   g_autofree char *device = NULL;
@@ -2611,6 +2724,40 @@ wt_ledger_verify_full (WtLedger          *self,
       goto out;
     }
 
+  if (use_heads)
+    {
+      if (sqlite3_prepare_v2 (db, "SELECT device_id, last_seq, last_hash, sig_digest, head_sig FROM chain_head",
+                              -1, &stmt, NULL) != SQLITE_OK)
+        {
+          verify_db_error (db, error);
+          goto out;
+        }
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          const char *dev = (const char *) sqlite3_column_text (stmt, 0);
+          GBytes *pk = dev ? g_hash_table_lookup (pubkeys, dev) : NULL;
+          SealedHead head;
+          guint8 message[32];
+
+          if (dev == NULL || !g_hash_table_contains (local, dev) || pk == NULL ||
+              g_bytes_get_size (pk) != crypto_sign_PUBLICKEYBYTES ||
+              sqlite3_column_bytes (stmt, 2) != 32 || sqlite3_column_bytes (stmt, 3) != 32 ||
+              sqlite3_column_bytes (stmt, 4) != crypto_sign_BYTES)
+            continue;
+          head.last_seq = sqlite3_column_int64 (stmt, 1);
+          memcpy (head.last_hash, sqlite3_column_blob (stmt, 2), 32);
+          memcpy (head.sig_digest, sqlite3_column_blob (stmt, 3), 32);
+          wt_head_message (dev, head.last_seq, head.last_hash, head.sig_digest, message);
+          if (crypto_sign_verify_detached (sqlite3_column_blob (stmt, 4), message, sizeof message,
+                                           g_bytes_get_data (pk, NULL)) == 0)
+            g_hash_table_insert (sealed, g_strdup (dev), g_memdup2 (&head, sizeof head));
+          else
+            *out_head_mismatch = TRUE;
+        }
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+  *out_n_sealed = g_hash_table_size (sealed);
+
   pool = g_thread_pool_new (verify_batch_cb, NULL, n_workers, FALSE, NULL);
 
   /* Reading in (device, seq) order walks each chain from its first link. */
@@ -2638,9 +2785,13 @@ wt_ledger_verify_full (WtLedger          *self,
         {
           GBytes *pk = g_hash_table_lookup (pubkeys, dev);
 
+          if (device_head != NULL && !sealed_chain_matches (device_head, digest, device_last_seq, prev))
+            *out_head_mismatch = TRUE;
           g_free (device);
           device = g_strdup (dev);
           device_pk = pk && g_bytes_get_size (pk) == crypto_sign_PUBLICKEYBYTES ? g_bytes_get_data (pk, NULL) : NULL;
+          device_head = g_hash_table_lookup (sealed, dev);
+          memset (digest, 0, sizeof digest);
           memset (prev, 0, sizeof prev);
           expect_seq = 1;
         }
@@ -2699,6 +2850,15 @@ wt_ledger_verify_full (WtLedger          *self,
       copy_blob (r->prev_hash, 32, stmt, 11, NULL);
       copy_blob (r->hash, 32, stmt, 12, &r->hash_ok);
       copy_blob (r->sig, crypto_sign_BYTES, stmt, 13, &r->sig_ok);
+      r->check_sig = device_head == NULL;
+      if (device_head != NULL)
+        {
+          if (r->sig_ok)
+            wt_sig_digest_step (digest, r->sig);
+          else
+            *out_head_mismatch = TRUE;
+        }
+      device_last_seq = seq;
 
       /* The next row links to this row's stored hash; if that is not the
        * hash of this row, this row fails first. */
@@ -2731,6 +2891,9 @@ wt_ledger_verify_full (WtLedger          *self,
   g_clear_pointer (&stmt, sqlite3_finalize);
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     goto out;
+  if (device_head != NULL &&
+      !sealed_chain_matches (device_head, digest, device_last_seq, prev))
+    *out_head_mismatch = TRUE;
 
   if (batch != NULL && batch->n > 0)
     {
@@ -2806,6 +2969,51 @@ out:
   g_mutex_clear (&run.lock);
   g_cond_clear (&run.cond);
   return ok;
+}
+
+gboolean
+wt_ledger_verify_full (WtLedger          *self,
+                       GCancellable      *cancellable,
+                       WtVerifyProgress   progress,
+                       gpointer           user_data,
+                       gint64            *out_n_events,
+                       GError           **error)
+{
+  g_autoptr(GError) fast_error = NULL;
+  gboolean mismatch = FALSE;
+  guint n_sealed = 0;
+
+  g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+
+  if (verify_pass (self, TRUE, cancellable, progress, user_data, out_n_events, &mismatch, &n_sealed, &fast_error) &&
+      !mismatch)
+    return TRUE;
+  if (fast_error != NULL && !g_error_matches (fast_error, WT_ERROR, WT_ERROR_TAMPERED))
+    {
+      g_propagate_error (error, g_steal_pointer (&fast_error));
+      return FALSE;
+    }
+  if (fast_error != NULL && n_sealed == 0 && !mismatch)
+    {
+      g_propagate_error (error, g_steal_pointer (&fast_error));
+      return FALSE;
+    }
+
+  /* Something does not match: walk every chain event by event, so the
+   * first bad event is named exactly as it would be without heads. */
+  {
+    gboolean unused = FALSE;
+    guint unused_n = 0;
+
+    if (!verify_pass (self, FALSE, cancellable, progress, user_data, out_n_events, &unused, &unused_n, error))
+      return FALSE;
+  }
+
+  /* Every event is right: the head itself was changed. */
+  g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
+               _("The ledger has been tampered with: the signed head of this device’s chain does not match its events."));
+  return FALSE;
 }
 
 gboolean

@@ -468,6 +468,32 @@ test_tamper_earliest (Fixture       *f,
                      "sequence 2500) is not signed");
 }
 
+/* The signed chain head is checked too: a head changed in the file, with
+ * every event intact, is named as such; a head cut back to match deleted
+ * rows cannot be re-signed without the key. */
+static void
+test_tamper_head (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 5, 100);
+
+  tamper_and_verify (f, "UPDATE chain_head SET head_sig = randomblob (64)",
+                     "signed head of this device’s chain does not match");
+}
+
+static void
+test_tamper_head_cut (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 5, 100);
+
+  tamper_and_verify (f,
+                     "DELETE FROM event WHERE device_seq = 5;"
+                     "UPDATE chain_head SET last_seq = 4,"
+                     "  last_hash = (SELECT hash FROM event WHERE device_seq = 4)",
+                     "signed head of this device’s chain does not match");
+}
+
 typedef struct
 {
   WtLedger *ledger;
@@ -623,6 +649,8 @@ main (int    argc,
   ADD ("/ledger/tamper/swapped", test_tamper_swapped);
   ADD ("/ledger/tamper/resigned", test_tamper_resigned);
   ADD ("/ledger/tamper/earliest", test_tamper_earliest);
+  ADD ("/ledger/tamper/head", test_tamper_head);
+  ADD ("/ledger/tamper/head-cut", test_tamper_head_cut);
   ADD ("/ledger/verify/beside-writer", test_verify_beside_writer);
   g_test_add_func ("/ledger/not-a-ledger", test_not_a_ledger);
   ADD ("/ledger/newer", test_newer_ledger);

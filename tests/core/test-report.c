@@ -484,10 +484,10 @@ test_projection_out_repair (Fixture       *f,
   expect (f->ledger, "2026-11", "900-041-49", 0, 25000, 12500, 0, 12500);
 }
 
-/* A ledger written by the previous format (3, before the report
- * projection) opens, is upgraded in place, verifies, and gives every
- * figure it gave before. The v3 file is made by taking the v4 additions
- * back out of the fixture's file. */
+/* A ledger written by format 3 (before the report projection and the
+ * signed chain head) opens, is upgraded in place, verifies, and gives every
+ * figure it gave before. The v3 file is made by taking the v4 and v5
+ * additions back out of the fixture's file. */
 static void
 test_upgrade_v3 (Fixture       *f,
                  gconstpointer  data)
@@ -508,6 +508,8 @@ test_upgrade_v3 (Fixture       *f,
                                  "ALTER TABLE container DROP COLUMN out_ms;"
                                  "ALTER TABLE container DROP COLUMN out_kind;"
                                  "ALTER TABLE manifest DROP COLUMN receiver_licence;"
+                                 "ALTER TABLE chain_head DROP COLUMN sig_digest;"
+                                 "ALTER TABLE chain_head DROP COLUMN head_sig;"
                                  "CREATE INDEX event_by_device ON event (device_id, device_seq);"
                                  "PRAGMA user_version = 3;",
                                  NULL, NULL, NULL), ==, SQLITE_OK);
@@ -540,6 +542,8 @@ test_upgrade_v3 (Fixture       *f,
   g_assert_no_error (error);
   expect (f->ledger, "2027-01", "900-249-08", 90000, 0, 90000, 0, 0);
   g_assert_cmpint (wt_ledger_check_projections (f->ledger, FALSE, NULL, NULL), ==, 0);
+  g_assert_true (wt_ledger_verify (f->ledger, NULL, &error));
+  g_assert_no_error (error);
 }
 
 static char *
