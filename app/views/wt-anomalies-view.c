@@ -145,6 +145,59 @@ field_title (const char *name)
   return name;
 }
 
+/* The same words as a container's timeline. */
+static const char *
+event_title (const char *kind)
+{
+  static const struct { const char *key; const char *title; } kinds[] = {
+    { "labelled", N_("Label printed") },
+    { "relabelled", N_("Label reprinted") },
+    { "voided", N_("Label voided") },
+    { "stored", N_("Stored") },
+    { "shipped", N_("Shipped") },
+    { "received", N_("Received") },
+    { "rejected", N_("Rejected at receipt") },
+    { "treated", N_("Treated") },
+    { "weighed", N_("Weighed") },
+    { "inspected", N_("Inspected") },
+    { "correction", N_("Correction") },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (kinds); i++)
+    if (g_str_equal (kind, kinds[i].key))
+      return _(kinds[i].title);
+  return kind;
+}
+
+/* A payload as "key: value" lines, or the text as it is. */
+static char *
+payload_text (const char *payload)
+{
+  g_autoptr(JsonNode) node = json_from_string (payload, NULL);
+  g_autoptr(GString) text = NULL;
+  g_autoptr(GList) members = NULL;
+  JsonObject *object;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return g_strdup (payload);
+
+  object = json_node_get_object (node);
+  members = json_object_get_members (object);
+  text = g_string_new (NULL);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *member = json_object_get_member (object, l->data);
+      g_autofree char *value = JSON_NODE_HOLDS_VALUE (member) && json_node_get_value_type (member) == G_TYPE_STRING
+                               ? g_strdup (json_node_get_string (member))
+                               : json_to_string (member, FALSE);
+
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      g_string_append_printf (text, "%s: %s", (const char *) l->data, value);
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
 static char *
 format_time (gint64 ms)
 {
@@ -163,6 +216,10 @@ node_text (const char *name,
 
       if (g_str_equal (name, "wall_ms") && type == G_TYPE_INT64)
         return format_time (json_node_get_int (node));
+      if (g_str_equal (name, "kind") && type == G_TYPE_STRING)
+        return g_strdup (event_title (json_node_get_string (node)));
+      if (g_str_equal (name, "payload") && type == G_TYPE_STRING)
+        return payload_text (json_node_get_string (node));
       if (type == G_TYPE_STRING)
         return g_strdup (json_node_get_string (node));
       if (type == G_TYPE_INT64)

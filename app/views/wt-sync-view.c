@@ -39,6 +39,8 @@ struct _WtSyncView
   GtkLabel       *anomalies_label;
   AdwActionRow   *connection_row;
   AdwEntryRow    *since_row;
+  AdwEntryRow    *trust_row;
+  GtkLabel       *device_key_label;
   GtkLabel       *bundle_label;
 
   /* Owned */
@@ -277,6 +279,7 @@ typedef struct
   gint64  anomalies;
   gint64  last_sync_ms;
   char   *last_error;
+  char   *device_key;    /* hex, in groups of eight for reading aloud */
 } Counts;
 
 static void
@@ -285,6 +288,7 @@ counts_free (gpointer pointer)
   Counts *counts = pointer;
 
   g_free (counts->last_error);
+  g_free (counts->device_key);
   g_free (counts);
 }
 
@@ -305,6 +309,24 @@ counts_thread (gpointer      data,
       counts->last_error = g_strdup (peer.last_error);
     }
   wt_sync_peer_clear (&peer);
+  {
+    g_autofree char *device = NULL;
+    g_autofree char *site = NULL;
+    guint8 key[32];
+
+    if (wt_ledger_sync_identity (ledger, &device, &site, key, NULL))
+      {
+        GString *hex = g_string_new (NULL);
+
+        for (guint i = 0; i < 32; i++)
+          {
+            if (i > 0 && i % 4 == 0)
+              g_string_append_c (hex, ' ');
+            g_string_append_printf (hex, "%02x", key[i]);
+          }
+        counts->device_key = g_string_free (hex, FALSE);
+      }
+  }
   return counts;
 }
 
@@ -326,6 +348,7 @@ counts_cb (GObject      *object,
    * there means it did not. */
   if (counts->last_error == NULL && counts->last_sync_ms > 0)
     self->last_sync_ms = counts->last_sync_ms;
+  gtk_label_set_text (self->device_key_label, counts->device_key ? counts->device_key : "");
   counts_free (counts);
   notify_all (self);
 }
@@ -651,6 +674,7 @@ typedef struct
   WtLedger *ledger;
   char     *path;
   gint64    since_ms;
+  char     *trust_key;   /* hex, spaces removed, or NULL */
 } BundleJob;
 
 static void
@@ -660,6 +684,7 @@ bundle_job_free (gpointer pointer)
 
   g_clear_object (&job->ledger);
   g_free (job->path);
+  g_free (job->trust_key);
   g_free (job);
 }
 
@@ -765,7 +790,7 @@ import_thread (gpointer      data,
   if (g_str_has_suffix (job->path, "-receipt.wtb"))
     g_clear_pointer (&receipt, g_free);
 
-  if (!wt_bundle_import (job->ledger, job->path, NULL, receipt, &result, error))
+  if (!wt_bundle_import (job->ledger, job->path, job->trust_key, receipt, &result, error))
     return NULL;
 
   imported = g_new0 (Imported, 1);
@@ -821,6 +846,8 @@ import_cb (GObject      *object,
     }
 
   set_bundle_result (self, imported->sentence);
+  /* A key is trusted once; the next bundle needs no typing. */
+  gtk_editable_set_text (GTK_EDITABLE (self->trust_row), "");
   if (imported->changed)
     g_signal_emit (self, signals[LEDGER_CHANGED], 0);
   imported_free (imported);
@@ -843,6 +870,15 @@ wt_sync_view_import_bundle (WtSyncView *self,
   job = g_new0 (BundleJob, 1);
   job->ledger = g_object_ref (self->ledger);
   job->path = g_strdup (path);
+  {
+    GString *key = g_string_new (NULL);
+
+    /* The key as a person reads it: groups, spaces, any case. */
+    for (const char *c = gtk_editable_get_text (GTK_EDITABLE (self->trust_row)); *c != '\0'; c++)
+      if (g_ascii_isxdigit (*c))
+        g_string_append_c (key, g_ascii_tolower (*c));
+    job->trust_key = key->len > 0 ? g_string_free (key, FALSE) : (g_string_free (key, TRUE), NULL);
+  }
   wt_worker_run_async (self, import_thread, job, bundle_job_free, imported_free,
                        self->cancellable, import_cb, NULL);
   notify_all (self);
@@ -1008,6 +1044,8 @@ wt_sync_view_class_init (WtSyncViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WtSyncView, anomalies_label);
   gtk_widget_class_bind_template_child (widget_class, WtSyncView, connection_row);
   gtk_widget_class_bind_template_child (widget_class, WtSyncView, since_row);
+  gtk_widget_class_bind_template_child (widget_class, WtSyncView, trust_row);
+  gtk_widget_class_bind_template_child (widget_class, WtSyncView, device_key_label);
   gtk_widget_class_bind_template_child (widget_class, WtSyncView, bundle_label);
 
   gtk_widget_class_install_action (widget_class, "sync.now", NULL, sync_now_action);

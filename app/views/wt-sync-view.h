@@ -53,6 +53,8 @@ void         wt_sync_view_connect_file     (WtSyncView  *self,
 void         wt_sync_view_export_bundle    (WtSyncView  *self,
                                             const char  *path,
                                             gint64       since_ms);
+/* With the key typed in the view's "Sender's key" row, for a signer not
+ * known here (as the CLI's --trust). */
 void         wt_sync_view_import_bundle    (WtSyncView  *self,
                                             const char  *path);
 

@@ -284,7 +284,8 @@ test_bundle (void)
   g_autofree char *expected_in = NULL;
   g_autofree char *contents = NULL;
   WtSyncView *export_view, *import_view, *stranger_view;
-  WtSyncKey key = { 0 };
+  guint8 public_key[32];
+  const char *shown_key;
   gsize length;
   gint64 n;
 
@@ -302,14 +303,18 @@ test_bundle (void)
   g_assert_true (g_file_test (bundle, G_FILE_TEST_IS_REGULAR));
   screenshot (gtk_widget_get_root (GTK_WIDGET (export_view)), "sync-view-exported");
 
-  /* The receiver checked the sender's key once (as with --trust). */
-  g_assert_true (wt_ledger_sync_identity (sender, &device, &site, key.public_key, &error));
+  g_assert_true (wt_ledger_sync_identity (sender, &device, &site, public_key, &error));
   g_assert_no_error (error);
-  key.device_id = device;
-  key.site_id = site;
   import_view = view_on ("receiver.wtl", &receiver);
-  g_assert_true (wt_ledger_sync_trust_key (receiver, &key, &error));
-  g_assert_no_error (error);
+
+  /* A signer not known here is refused until a person types its key, as
+   * the sender's Sync view shows it (groups of eight). */
+  import_and_wait (import_view, bundle);
+  g_assert_nonnull (strstr (wt_sync_view_get_bundle_result (import_view), device));
+  g_assert_cmpint (events_of (receiver, device), ==, 0);
+  shown_key = gtk_label_get_text (child (export_view, WT_TYPE_SYNC_VIEW, "device_key_label"));
+  g_assert_cmpuint (strlen (shown_key), ==, 64 + 7);
+  gtk_editable_set_text (GTK_EDITABLE (child (import_view, WT_TYPE_SYNC_VIEW, "trust_row")), shown_key);
 
   /* An altered copy and a cut-off copy are refused whole. */
   g_assert_true (g_file_get_contents (bundle, &contents, &length, NULL));
