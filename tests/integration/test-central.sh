@@ -204,5 +204,27 @@ check "after a server crash mid-mirror (rc=$rc, kept $got) the rerun pulls exact
 check "after the crash: the cache holds exactly the store's events, each once" cache_matches "$T/crash.wtl"
 check "after the crash: the store equals the sites" central_matches
 
+# ---- Signatures: the verifier checks pages on every core ------------------------------------------
+run central verify --dsn "$PG_ADMIN_DSN"
+check "central verify checks every signature (several pages, every core)" \
+  test "$(status)" = 0 -a "$(cat "$T/out")" = "checked $total signatures, 0 bad"
+run central verify --dsn "$PG_ADMIN_DSN"
+check "and again: nothing new to check" test "$(cat "$T/out")" = "checked 0 signatures, 0 bad"
+"$HELPER" "$T/a.wtl" gen 45000
+"$CLI" "${A[@]}" sync --connection "$T/a.conn" --no-pull >/dev/null
+head=$(q "SELECT last_seq FROM ingest.sync_cursor WHERE device_id = '$DEV_A'")
+badseq=$((head - 1234))
+q "ALTER TABLE ingest.event DISABLE TRIGGER event_append_only;
+   UPDATE ingest.event SET sig = set_byte (sig, 7, get_byte (sig, 7) # 1) WHERE device_id = '$DEV_A' AND device_seq = $badseq;
+   ALTER TABLE ingest.event ENABLE TRIGGER event_append_only" >/dev/null
+run central verify --dsn "$PG_ADMIN_DSN"
+check "a forged signature in the third page is found; the rows before it count" \
+  test "$(status)" = 3 -a "$(cat "$T/out")" = "checked $((45000 - 1234 - 1)) signatures, 1 bad"
+check "it is an anomaly naming the event" \
+  test "$(q "SELECT count(*) FROM ingest.anomaly WHERE kind = 'bad_signature' AND device_id = '$DEV_A' AND (detail ->> 'seq')::bigint = $badseq AND event_id IS NOT NULL")" = 1
+check "the device is blocked and the check keeps its place before the bad row" \
+  test "$(q "SELECT d.blocked::text || ' ' || v.verified_seq FROM ingest.device d JOIN ingest.verify_state v USING (device_id) WHERE device_id = '$DEV_A'")" = "true $((badseq - 1))"
+check "after the forged signature: the store equals the sites" central_matches
+
 echo "1..$n"
 [ $failed = 0 ]
