@@ -533,6 +533,46 @@ central_refresh_action (GtkWidget  *widget,
                        self->cancellable, mirrored_cb, NULL);
 }
 
+static void
+central_chosen_cb (GtkNativeDialog *dialog,
+                   int              response,
+                   WtWindow        *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  if (file != NULL)
+    path = g_file_get_path (file);
+  if (path != NULL)
+    {
+      GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+      WtWindow *central = wt_window_new_central (WT_APPLICATION (app), path);
+
+      gtk_window_present (GTK_WINDOW (central));
+    }
+
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+/* A central office's connection file (wastetag-cli central add-office)
+ * opens a read-only window of its own beside this one. */
+static void
+open_central_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  GtkFileChooserNative *chooser;
+
+  chooser = gtk_file_chooser_native_new (_("Central Office Connection File"), GTK_WINDOW (widget),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), NULL);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (central_chosen_cb), widget, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 static gboolean
 mirror_timer_cb (gpointer data)
 {
@@ -808,6 +848,7 @@ wt_window_class_init (WtWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-folder", "s", show_folder_action);
   gtk_widget_class_install_action (widget_class, "win.show-overdue", NULL, show_overdue_action);
   gtk_widget_class_install_action (widget_class, "win.central-refresh", NULL, central_refresh_action);
+  gtk_widget_class_install_action (widget_class, "win.open-central", NULL, open_central_action);
 }
 
 static void
