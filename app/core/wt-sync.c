@@ -185,79 +185,73 @@ bytea_in (const char *text,
   return sodium_hex2bin (out, len, text + 2, strlen (text + 2), NULL, &bin_len, NULL) == 0 && bin_len == len;
 }
 
+/* The stage is filled with COPY … (FORMAT binary): no escaping here, and
+ * the server neither parses UUIDs and numbers from text nor decodes hex
+ * (a tenth of a push's server time when it was text). */
+static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
 static void
-copy_text (GString    *out,
-           const char *s)
+copy_field (GString     *out,
+            const void  *data,
+            gsize        len)
 {
-  for (; *s; s++)
-    switch (*s)
-      {
-      case '\\': g_string_append (out, "\\\\"); break;
-      case '\t': g_string_append (out, "\\t"); break;
-      case '\n': g_string_append (out, "\\n"); break;
-      case '\r': g_string_append (out, "\\r"); break;
-      default: g_string_append_c (out, *s);
-      }
+  guint32 be = GUINT32_TO_BE ((guint32) len);
+
+  g_string_append_len (out, (const char *) &be, 4);
+  g_string_append_len (out, data, len);
 }
 
 static void
-copy_bytea (GString      *out,
-            const guint8 *bin,
-            gsize         len)
+copy_null (GString *out)
 {
-  static const char digits[] = "0123456789abcdef";
-
-  g_string_append (out, "\\\\x");
-  for (gsize i = 0; i < len; i++)
-    {
-      g_string_append_c (out, digits[bin[i] >> 4]);
-      g_string_append_c (out, digits[bin[i] & 15]);
-    }
+  g_string_append_len (out, "\377\377\377\377", 4);
 }
 
 static void
-copy_uuid (GString      *out,
-           const guint8 *b)
+copy_int8 (GString *out,
+           gint64   v)
 {
-  char text[37];
+  guint64 be = GUINT64_TO_BE ((guint64) v);
 
-  g_snprintf (text, sizeof text,
-              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-              b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-  g_string_append (out, text);
+  copy_field (out, &be, 8);
 }
 
-/* One stage row in COPY text format. */
+static void
+copy_str (GString    *out,
+          const char *s)
+{
+  copy_field (out, s, strlen (s));
+}
+
+/* One stage row, in the column order of ingest.stage_template. */
 static void
 copy_row (GString           *out,
           const WtSyncEvent *e)
 {
-  copy_uuid (out, e->event_id);
-  g_string_append_c (out, '\t');
-  copy_text (out, e->device_id);
-  g_string_append_printf (out, "\t%" G_GINT64_FORMAT "\t", e->device_seq);
-  copy_text (out, e->site_id);
-  g_string_append_c (out, '\t');
-  copy_text (out, e->container_code);
-  g_string_append_c (out, '\t');
-  copy_text (out, e->kind);
-  g_string_append_c (out, '\t');
+  guint16 n_fields = GUINT16_TO_BE (14);
+  guint8 device[16] = { 0 };
+
+  /* A device id that is no UUID stays zero: apply_stage() then refuses
+   * the batch as another device's. */
+  wt_uuid_to_bytes (e->device_id, device);
+  g_string_append_len (out, (const char *) &n_fields, 2);
+  copy_field (out, e->event_id, 16);
+  copy_field (out, device, 16);
+  copy_int8 (out, e->device_seq);
+  copy_str (out, e->site_id);
+  copy_str (out, e->container_code);
+  copy_str (out, e->kind);
   if (e->has_prev_custody)
-    copy_uuid (out, e->prev_custody);
+    copy_field (out, e->prev_custody, 16);
   else
-    g_string_append (out, "\\N");
-  g_string_append_c (out, '\t');
-  copy_text (out, e->actor);
-  g_string_append_printf (out, "\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT "\t", e->wall_ms, e->hlc);
-  copy_text (out, e->payload);
-  g_string_append_c (out, '\t');
-  copy_bytea (out, e->prev_hash, 32);
-  g_string_append_c (out, '\t');
-  copy_bytea (out, e->hash, 32);
-  g_string_append_c (out, '\t');
-  copy_bytea (out, e->sig, 64);
-  g_string_append_c (out, '\n');
+    copy_null (out);
+  copy_str (out, e->actor);
+  copy_int8 (out, e->wall_ms);
+  copy_int8 (out, e->hlc);
+  copy_str (out, e->payload);
+  copy_field (out, e->prev_hash, 32);
+  copy_field (out, e->hash, 32);
+  copy_field (out, e->sig, 64);
 }
 
 /* ---- Clock ----------------------------------------------------------------------------- */
@@ -430,13 +424,14 @@ push_batch (PGconn       *conn,
                 "preparing a batch", error))
     goto fail;
 
-  res = PQexec (conn, "COPY pg_temp.stage FROM STDIN");
+  res = PQexec (conn, "COPY pg_temp.stage FROM STDIN (FORMAT binary)");
   if (PQresultStatus (res) != PGRES_COPY_IN)
     {
       set_pg_error (error, conn, res, "receiving events");
       goto fail;
     }
   g_clear_pointer (&res, PQclear);
+  g_string_append_len (cs.buf, copy_header, sizeof copy_header);
 
   if (pre && pre->valid && pre->after == last_seq)
     {
@@ -454,6 +449,7 @@ push_batch (PGconn       *conn,
     }
   if (pre)
     pre->valid = FALSE;
+  g_string_append_len (cs.buf, "\377\377", 2);
   if (!flush_copy (&cs, error))
     {
       PQputCopyEnd (conn, "the client stopped");
@@ -1721,6 +1717,135 @@ fail:
 
 /* ---- Central: signatures --------------------------------------------------------------- */
 
+/* Signatures are checked in pages of VERIFY_PAGE rows read in binary (no
+ * hex to decode), each page cut into chunks that a pool of worker threads
+ * (one per core) checks with libsodium while the connection already brings
+ * the next page: reading and checking overlap. */
+#define VERIFY_PAGE 20000
+#define VERIFY_CHUNK 1000
+
+typedef struct
+{
+  gint64  seq;
+  guint8  prev_hash[32];
+  guint8  hash[32];
+  guint8  sig[64];
+} VerifyRow;
+
+typedef struct
+{
+  const guint8 *public_key;
+  VerifyRow    *rows;
+  guint         n;
+  guint8        before[32];   /* the hash the first row must link to */
+  gboolean      has_before;
+  gint          pending;      /* chunks not done yet */
+  guint         first_bad;    /* G_MAXUINT: none */
+  GMutex        lock;
+  GCond         done;
+} VerifyPage;
+
+typedef struct
+{
+  VerifyPage *page;
+  guint       from;
+  guint       to;
+} VerifyChunk;
+
+static void
+verify_chunk_cb (gpointer data,
+                 gpointer user_data)
+{
+  VerifyChunk *chunk = data;
+  VerifyPage *page = chunk->page;
+  guint bad = G_MAXUINT;
+
+  for (guint i = chunk->from; i < chunk->to && bad == G_MAXUINT; i++)
+    {
+      const VerifyRow *r = &page->rows[i];
+      const guint8 *link = i > 0 ? page->rows[i - 1].hash : page->has_before ? page->before : NULL;
+
+      /* The link again (apply_stage checked it at ingest) and the
+       * signature over the hash, which SQL cannot check. */
+      if ((i > 0 && r->seq != page->rows[i - 1].seq + 1) ||
+          (link != NULL && memcmp (r->prev_hash, link, 32) != 0) ||
+          crypto_sign_verify_detached (r->sig, r->hash, 32, page->public_key) != 0)
+        bad = i;
+    }
+  g_mutex_lock (&page->lock);
+  page->first_bad = MIN (page->first_bad, bad);
+  if (--page->pending == 0)
+    g_cond_signal (&page->done);
+  g_mutex_unlock (&page->lock);
+  g_free (chunk);
+}
+
+static gboolean
+binary_field (PGresult *res,
+              int       row,
+              int       col,
+              guint8   *out,
+              int       len)
+{
+  if (PQgetisnull (res, row, col) || PQgetlength (res, row, col) != len)
+    return FALSE;
+  memcpy (out, PQgetvalue (res, row, col), len);
+  return TRUE;
+}
+
+static gboolean
+send_verify_page (PGconn      *conn,
+                  const char  *device,
+                  gint64       from_seq,
+                  GError     **error)
+{
+  g_autofree char *from_text = g_strdup_printf ("%" G_GINT64_FORMAT, from_seq);
+  g_autofree char *limit_text = g_strdup_printf ("%d", VERIFY_PAGE);
+  const char *params[3] = { device, from_text, limit_text };
+
+  if (!PQsendQueryParams (conn,
+                          "SELECT device_seq, prev_hash, hash, sig FROM ingest.event"
+                          " WHERE device_id = $1 AND device_seq >= $2 ORDER BY device_seq LIMIT $3",
+                          3, NULL, params, NULL, NULL, 1))
+    return set_pg_error (error, conn, NULL, "reading events");
+  return TRUE;
+}
+
+static PGresult *
+get_verify_page (PGconn  *conn,
+                 GError **error)
+{
+  PGresult *res = PQgetResult (conn);
+  PGresult *extra;
+
+  while ((extra = PQgetResult (conn)) != NULL)
+    PQclear (extra);
+  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    {
+      set_pg_error (error, conn, res, "reading events");
+      PQclear (res);
+      return NULL;
+    }
+  return res;
+}
+
+static gboolean
+record_verified (PGconn      *conn,
+                 const char  *device,
+                 gint64       seq,
+                 GError     **error)
+{
+  g_autofree char *seq_text = g_strdup_printf ("%" G_GINT64_FORMAT, seq);
+  const char *p[2] = { device, seq_text };
+  g_autoptr(PGresult) up =
+    query (conn,
+           "INSERT INTO ingest.verify_state (device_id, verified_seq, verified_at) VALUES ($1, $2, now ())"
+           " ON CONFLICT (device_id) DO UPDATE SET verified_seq = EXCLUDED.verified_seq, verified_at = now ()",
+           2, p, "recording the check", error);
+
+  return up != NULL;
+}
+
 gboolean
 wt_central_verify (const char  *conninfo,
                    gint64      *out_checked,
@@ -1729,8 +1854,16 @@ wt_central_verify (const char  *conninfo,
 {
   g_autoptr(PGconn) conn = NULL;
   g_autoptr(PGresult) devices = NULL;
+  GThreadPool *pool;
+  VerifyPage page = { 0 };
   gint64 checked = 0, bad = 0;
+  gboolean ok = FALSE;
 
+  if (sodium_init () < 0)
+    {
+      g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG, _("The cryptography library could not start."));
+      return FALSE;
+    }
   conn = connect_to (conninfo, error);
   if (conn == NULL)
     return FALSE;
@@ -1742,81 +1875,131 @@ wt_central_verify (const char  *conninfo,
   if (devices == NULL)
     return FALSE;
 
+  pool = g_thread_pool_new (verify_chunk_cb, NULL, CLAMP (g_get_num_processors (), 1, 16), FALSE, NULL);
+  g_mutex_init (&page.lock);
+  g_cond_init (&page.done);
+  page.rows = g_new (VerifyRow, VERIFY_PAGE);
+
   for (int d = 0; d < PQntuples (devices); d++)
     {
       const char *device = PQgetvalue (devices, d, 0);
       guint8 pk[32];
       gint64 after = g_ascii_strtoll (PQgetvalue (devices, d, 2), NULL, 10);
-      gboolean device_bad = FALSE;
+      g_autoptr(PGresult) res = NULL;
 
       if (!bytea_in (PQgetvalue (devices, d, 1), pk, 32))
         continue;
+      page.public_key = pk;
+      page.has_before = FALSE;
 
-      while (!device_bad)
+      /* From the last row checked (its hash is the next row's link). */
+      if (!send_verify_page (conn, device, MAX (after, 1), error) || (res = get_verify_page (conn, error)) == NULL)
+        goto out;
+
+      while (PQntuples (res) > 0)
         {
-          g_autofree char *after_text = g_strdup_printf ("%" G_GINT64_FORMAT, after);
-          const char *params[2] = { device, after_text };
-          g_autoptr(PGresult) res = query (conn,
-                                           "SELECT device_seq, hash, sig, event_id FROM ingest.event"
-                                           " WHERE device_id = $1 AND device_seq > $2 ORDER BY device_seq LIMIT 50000",
-                                           2, params, "reading events", error);
-          int n;
+          int n = PQntuples (res);
+          gboolean more = n == VERIFY_PAGE;
+          gboolean send_failed = FALSE;
+          guint from_bad = G_MAXUINT;
 
-          if (res == NULL)
-            return FALSE;
-          n = PQntuples (res);
-          if (n == 0)
-            break;
+          page.n = 0;
           for (int r = 0; r < n; r++)
             {
-              guint8 hash[32], sig[64];
+              VerifyRow *row = &page.rows[page.n];
+              guint32 hi, lo;
 
-              if (!bytea_in (PQgetvalue (res, r, 1), hash, 32) || !bytea_in (PQgetvalue (res, r, 2), sig, 64) ||
-                  crypto_sign_verify_detached (sig, hash, 32, pk) != 0)
+              memcpy (&hi, PQgetvalue (res, r, 0), 4);
+              memcpy (&lo, PQgetvalue (res, r, 0) + 4, 4);
+              row->seq = (gint64) (((guint64) GUINT32_FROM_BE (hi) << 32) | GUINT32_FROM_BE (lo));
+              if (!binary_field (res, r, 1, row->prev_hash, 32) || !binary_field (res, r, 2, row->hash, 32) ||
+                  !binary_field (res, r, 3, row->sig, 64))
                 {
-                  const char *p[3] = { device, PQgetvalue (res, r, 0), PQgetvalue (res, r, 3) };
-                  g_autoptr(PGresult) ins =
-                    query (conn,
+                  from_bad = MIN (from_bad, page.n);
+                  memset (row->sig, 0, 64);
+                }
+              /* The row already checked only gives its hash as the link. */
+              if (row->seq <= after)
+                {
+                  memcpy (page.before, row->hash, 32);
+                  page.has_before = TRUE;
+                  continue;
+                }
+              page.n++;
+            }
+          g_clear_pointer (&res, PQclear);
+          if (page.n == 0 && !more)
+            break;
+
+          page.first_bad = from_bad;
+          page.pending = (page.n + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
+          for (guint i = 0; i < page.n; i += VERIFY_CHUNK)
+            {
+              VerifyChunk *chunk = g_new (VerifyChunk, 1);
+
+              *chunk = (VerifyChunk) { &page, i, MIN (i + VERIFY_CHUNK, page.n) };
+              g_thread_pool_push (pool, chunk, NULL);
+            }
+          /* The next page travels while this one is checked. */
+          if (more && page.n > 0 && !send_verify_page (conn, device, page.rows[page.n - 1].seq, error))
+            send_failed = TRUE;
+          g_mutex_lock (&page.lock);
+          while (page.pending > 0)
+            g_cond_wait (&page.done, &page.lock);
+          g_mutex_unlock (&page.lock);
+          if (send_failed)
+            goto out;
+          if (more && page.n > 0 && (res = get_verify_page (conn, error)) == NULL)
+            goto out;
+
+          if (page.first_bad != G_MAXUINT)
+            {
+              const VerifyRow *r = &page.rows[page.first_bad];
+              g_autofree char *seq_text = g_strdup_printf ("%" G_GINT64_FORMAT, r->seq);
+              const char *p[2] = { device, seq_text };
+              g_autoptr(PGresult) ins = NULL;
+
+              g_clear_pointer (&res, PQclear);
+              checked += page.first_bad;
+              ins = query (conn,
                            "WITH a AS (INSERT INTO ingest.anomaly (kind, site_id, device_id, event_id, detail)"
-                           "  SELECT 'bad_signature', site_id, device_id, $3::uuid,"
-                           "         jsonb_build_object ('seq', $2::bigint) FROM ingest.device WHERE device_id = $1)"
+                           "  SELECT 'bad_signature', d.site_id, d.device_id,"
+                           "         (SELECT e.event_id FROM ingest.event e WHERE e.device_id = $1 AND e.device_seq = $2::bigint),"
+                           "         jsonb_build_object ('seq', $2::bigint) FROM ingest.device d WHERE d.device_id = $1)"
                            " UPDATE ingest.device SET blocked = true,"
                            "   blocked_reason = format ('event %s is not signed by this device', $2::text)"
                            " WHERE device_id = $1",
-                           3, p, "recording a bad signature", error);
-
-                  if (ins == NULL)
-                    return FALSE;
-                  bad++;
-                  device_bad = TRUE;
-                  break;
-                }
-              after = g_ascii_strtoll (PQgetvalue (res, r, 0), NULL, 10);
-              checked++;
+                           2, p, "recording a bad signature", error);
+              if (ins == NULL || (page.first_bad > 0 && !record_verified (conn, device, r->seq - 1, error)))
+                goto out;
+              bad++;
+              break;
             }
-
-          {
-            g_autofree char *seq_text = g_strdup_printf ("%" G_GINT64_FORMAT, after);
-            const char *p[2] = { device, seq_text };
-            g_autoptr(PGresult) up =
-              query (conn,
-                     "INSERT INTO ingest.verify_state (device_id, verified_seq, verified_at) VALUES ($1, $2, now ())"
-                     " ON CONFLICT (device_id) DO UPDATE SET verified_seq = EXCLUDED.verified_seq, verified_at = now ()",
-                     2, p, "recording the check", error);
-
-            if (up == NULL)
-              return FALSE;
-          }
-          if (n < 50000)
+          checked += page.n;
+          if (page.n > 0)
+            {
+              after = page.rows[page.n - 1].seq;
+              memcpy (page.before, page.rows[page.n - 1].hash, 32);
+              page.has_before = TRUE;
+              if (!record_verified (conn, device, after, error))
+                goto out;
+            }
+          if (res == NULL)
             break;
         }
     }
+  ok = TRUE;
 
+out:
+  g_thread_pool_free (pool, FALSE, TRUE);
+  g_free (page.rows);
+  g_mutex_clear (&page.lock);
+  g_cond_clear (&page.done);
   if (out_checked)
     *out_checked = checked;
   if (out_bad)
     *out_bad = bad;
-  return TRUE;
+  return ok;
 }
 
 /* ---- Central: bundles ------------------------------------------------------------------- */
