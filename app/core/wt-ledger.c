@@ -2639,6 +2639,34 @@ copy_blob (guint8       *out,
     *ok = right;
 }
 
+/* What a pass saw of this device's own chain, to seal it afterwards. */
+typedef struct
+{
+  const char *device_id;   /* in: this device, or NULL */
+  gboolean    seen;
+  gboolean    sealed;      /* it had a valid signed head */
+  gint64      last_seq;
+  guint8      last_hash[32];
+  guint8      sig_digest[32];
+} LocalChain;
+
+static void
+local_chain_end (LocalChain   *local,
+                 const char   *device,
+                 gboolean      sealed,
+                 gint64        last_seq,
+                 const guint8 *last_hash,
+                 const guint8 *digest)
+{
+  if (local == NULL || local->device_id == NULL || device == NULL || strcmp (device, local->device_id) != 0)
+    return;
+  local->seen = TRUE;
+  local->sealed = sealed;
+  local->last_seq = last_seq;
+  memcpy (local->last_hash, last_hash, 32);
+  memcpy (local->sig_digest, digest, 32);
+}
+
 /* Ends the sealed chain just read: TRUE when its signature digest, length
  * and last hash are what its signed head says. */
 static gboolean
@@ -2665,6 +2693,7 @@ verify_pass (WtLedger          *self,
              gint64            *out_n_events,
              gboolean          *out_head_mismatch,
              guint             *out_n_sealed,
+             LocalChain        *out_local,
              GError           **error)
 {
   g_autoptr(GHashTable) sealed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -2787,6 +2816,7 @@ verify_pass (WtLedger          *self,
 
           if (device_head != NULL && !sealed_chain_matches (device_head, digest, device_last_seq, prev))
             *out_head_mismatch = TRUE;
+          local_chain_end (out_local, device, device_head != NULL, device_last_seq, prev, digest);
           g_free (device);
           device = g_strdup (dev);
           device_pk = pk && g_bytes_get_size (pk) == crypto_sign_PUBLICKEYBYTES ? g_bytes_get_data (pk, NULL) : NULL;
@@ -2851,13 +2881,10 @@ verify_pass (WtLedger          *self,
       copy_blob (r->hash, 32, stmt, 12, &r->hash_ok);
       copy_blob (r->sig, crypto_sign_BYTES, stmt, 13, &r->sig_ok);
       r->check_sig = device_head == NULL;
-      if (device_head != NULL)
-        {
-          if (r->sig_ok)
-            wt_sig_digest_step (digest, r->sig);
-          else
-            *out_head_mismatch = TRUE;
-        }
+      if (r->sig_ok)
+        wt_sig_digest_step (digest, r->sig);
+      else if (device_head != NULL)
+        *out_head_mismatch = TRUE;
       device_last_seq = seq;
 
       /* The next row links to this row's stored hash; if that is not the
@@ -2894,6 +2921,7 @@ verify_pass (WtLedger          *self,
   if (device_head != NULL &&
       !sealed_chain_matches (device_head, digest, device_last_seq, prev))
     *out_head_mismatch = TRUE;
+  local_chain_end (out_local, device, device_head != NULL, device_last_seq, prev, digest);
 
   if (batch != NULL && batch->n > 0)
     {
@@ -2971,6 +2999,40 @@ out:
   return ok;
 }
 
+/* Best effort: writes the digest and head signature of a chain that has
+ * none, if the chain has not moved since the snapshot that was verified.
+ * Takes the lock for one short transaction. */
+static void
+seal_chain_head (WtLedger         *self,
+                 const LocalChain *local)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  guint8 message[32];
+  guint8 head_sig[crypto_sign_BYTES];
+
+  g_mutex_lock (&self->lock);
+  if ((!self->have_key && !load_key (self, NULL)) || !wt_db_exec (self, "BEGIN IMMEDIATE", NULL))
+    goto out;
+  wt_head_message (local->device_id, local->last_seq, local->last_hash, local->sig_digest, message);
+  crypto_sign_detached (head_sig, NULL, message, sizeof message, self->secret_key);
+  stmt = wt_db_prepare (self,
+                        "UPDATE chain_head SET sig_digest = ?4, head_sig = ?5"
+                        " WHERE device_id = ?1 AND last_seq = ?2 AND last_hash = ?3 AND sig_digest IS NULL",
+                        NULL);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, local->device_id, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, local->last_seq);
+      sqlite3_bind_blob (stmt, 3, local->last_hash, 32, SQLITE_STATIC);
+      sqlite3_bind_blob (stmt, 4, local->sig_digest, 32, SQLITE_STATIC);
+      sqlite3_bind_blob (stmt, 5, head_sig, sizeof head_sig, SQLITE_STATIC);
+    }
+  if (stmt == NULL || sqlite3_step (stmt) != SQLITE_DONE || !wt_db_exec (self, "COMMIT", NULL))
+    wt_db_rollback (self);
+out:
+  g_mutex_unlock (&self->lock);
+}
+
 gboolean
 wt_ledger_verify_full (WtLedger          *self,
                        GCancellable      *cancellable,
@@ -2982,13 +3044,25 @@ wt_ledger_verify_full (WtLedger          *self,
   g_autoptr(GError) fast_error = NULL;
   gboolean mismatch = FALSE;
   guint n_sealed = 0;
+  LocalChain local = { 0 };
 
   g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
 
-  if (verify_pass (self, TRUE, cancellable, progress, user_data, out_n_events, &mismatch, &n_sealed, &fast_error) &&
+  g_mutex_lock (&self->lock);
+  local.device_id = self->device_id;  /* set once with the site, never freed before finalize */
+  g_mutex_unlock (&self->lock);
+
+  if (verify_pass (self, TRUE, cancellable, progress, user_data, out_n_events, &mismatch, &n_sealed, &local,
+                   &fast_error) &&
       !mismatch)
-    return TRUE;
+    {
+      /* A chain from before format 5 whose every signature was just checked
+       * one by one: sign its head now, so the next verify is fast. */
+      if (local.seen && !local.sealed)
+        seal_chain_head (self, &local);
+      return TRUE;
+    }
   if (fast_error != NULL && !g_error_matches (fast_error, WT_ERROR, WT_ERROR_TAMPERED))
     {
       g_propagate_error (error, g_steal_pointer (&fast_error));
@@ -3006,7 +3080,7 @@ wt_ledger_verify_full (WtLedger          *self,
     gboolean unused = FALSE;
     guint unused_n = 0;
 
-    if (!verify_pass (self, FALSE, cancellable, progress, user_data, out_n_events, &unused, &unused_n, error))
+    if (!verify_pass (self, FALSE, cancellable, progress, user_data, out_n_events, &unused, &unused_n, NULL, error))
       return FALSE;
   }
 
