@@ -107,6 +107,14 @@ label_text (gpointer window,
   return gtk_label_get_text (GTK_LABEL (child (window, WT_TYPE_WINDOW, name)));
 }
 
+static GListModel *the_model;
+
+static gboolean
+model_has_n (gpointer data)
+{
+  return g_list_model_get_n_items (the_model) == GPOINTER_TO_UINT (data);
+}
+
 static gint64
 central_count (void)
 {
@@ -132,10 +140,12 @@ test_sync_now (void)
   g_autoptr(GSettings) settings = g_settings_new (APP_ID);
   g_autofree char *remembered = NULL;
   gint64 waiting;
+  gint64 shipper_events = central_count ();
 
   reset_settings ();
   window = open_window ("site.wtl");
   view = child (window, WT_TYPE_WINDOW, "sync_view");
+  the_model = wt_ledger_view_get_model (child (window, WT_TYPE_WINDOW, "ledger_view"));
 
   /* Alt+4's action shows the view. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "sync");
@@ -156,6 +166,9 @@ test_sync_now (void)
   g_assert_cmpstr (remembered, ==, conn);
   g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (child (view, WT_TYPE_SYNC_VIEW, "sync_button"))));
 
+  /* The Ledger lists this site's three containers. */
+  g_assert_true (wait_until (model_has_n, GUINT_TO_POINTER (3), TIMEOUT_MS));
+
   /* Sync now: the big button. */
   g_signal_emit_by_name (child (view, WT_TYPE_SYNC_VIEW, "sync_button"), "clicked");
   g_assert_true (wt_sync_view_get_busy (view));
@@ -166,12 +179,15 @@ test_sync_now (void)
   g_test_message ("sync message: %s", wt_sync_view_get_message (view));
   g_assert_cmpint (wt_sync_view_get_state (view), ==, WT_SYNC_STATE_ONLINE);
   g_assert_cmpint (wt_sync_view_get_n_waiting (view), ==, 0);
-  g_assert_cmpint (central_count (), ==, waiting);
+  g_assert_cmpint (central_count (), ==, waiting + shipper_events);
   g_assert_cmpint (wt_sync_view_get_last_sync_ms (view), >, 0);
   g_assert_cmpstr (gtk_label_get_text (child (view, WT_TYPE_SYNC_VIEW, "waiting_label")), ==, "0");
   g_assert_cmpstr (gtk_label_get_text (child (view, WT_TYPE_SYNC_VIEW, "last_sync_label")), !=, _("Never"));
   g_assert_nonnull (strstr (gtk_label_get_text (child (view, WT_TYPE_SYNC_VIEW, "last_sync_label")), _("just now")));
   g_assert_cmpstr (label_text (window, "sync_indicator_label"), ==, _("Synced"));
+  /* Site B's three containers on their way here came down and the Ledger
+   * shows them without being asked. */
+  g_assert_true (wait_until (model_has_n, GUINT_TO_POINTER (6), TIMEOUT_MS));
   screenshot (window, "sync-view-synced");
   screenshot (child (window, WT_TYPE_WINDOW, "sync_indicator"), "sync-indicator-synced");
 
@@ -549,9 +565,9 @@ test_tampered (void)
 /* ---- The central office --------------------------------------------------------------------- */
 
 static gboolean
-model_has_six (gpointer data)
+model_has_nine (gpointer data)
 {
-  return g_list_model_get_n_items (data) == 6;
+  return g_list_model_get_n_items (data) == 9;
 }
 
 static gboolean
@@ -608,17 +624,18 @@ test_central_office (void)
   g_assert_true (gtk_widget_get_visible (child (window, WT_TYPE_WINDOW, "central_button")));
   g_assert_true (gtk_widget_get_sensitive (child (window, WT_TYPE_WINDOW, "central_button")));
 
-  /* Every site's containers: three of each. */
+  /* Every site's containers: three of site A, three that site B shipped
+   * to A, three more of site B. */
   ledger_view = child (window, WT_TYPE_WINDOW, "ledger_view");
   model = wt_ledger_view_get_model (ledger_view);
-  g_assert_true (wait_until (model_has_six, model, TIMEOUT_MS));
+  g_assert_true (wait_until (model_has_nine, model, TIMEOUT_MS));
   screenshot (window, "central-office");
 
   /* Refresh: the copy is brought up to date on a worker thread. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.central-refresh", NULL);
   g_assert_false (gtk_widget_get_sensitive (child (window, WT_TYPE_WINDOW, "central_button")));
   g_assert_true (wait_until (widget_sensitive, child (window, WT_TYPE_WINDOW, "central_button"), TIMEOUT_MS));
-  g_assert_true (wait_until (model_has_six, model, TIMEOUT_MS));
+  g_assert_true (wait_until (model_has_nine, model, TIMEOUT_MS));
 
   /* The cache lives under $XDG_CACHE_HOME/wastetag. */
   cache_dir = g_build_filename (g_get_user_cache_dir (), "wastetag", NULL);

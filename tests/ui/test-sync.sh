@@ -40,14 +40,23 @@ sed "s/^port = .*/port = 1/" "$T/a.conn" >"$T/refused.conn"
 chmod 600 "$T/refused.conn"
 
 # A site ledger with containers: labelled and stored.
-make_ledger () {  # PATH USCC NAME
-  "$CLI" --ledger "$1" site init --name "$3" --uscc "$2" --facility TS001 >/dev/null || die "site init $1"
+make_ledger () {  # PATH USCC NAME [SLOT]
+  "$CLI" --ledger "$1" site init --name "$3" --uscc "$2" --facility TS001 --device-slot "${4:-A}" >/dev/null \
+    || die "site init $1"
   "$CLI" --ledger "$1" label --waste 900-249-08 --count 3 --weight 180 --volume 200 -o "$T/labels.pdf" >"$T/codes" \
     || die "label $1"
   "$CLI" --ledger "$1" store --facility TS001 $(cat "$T/codes") >/dev/null || die "store $1"
 }
 make_ledger "$T/site.wtl" $USCC_A 示例化工
 make_ledger "$T/offline.wtl" $USCC_A 示例化工
+# Site B ships three containers to site A and syncs: A's next sync pulls them.
+# Another device of site B than usb.wtl's: slot B, so their codes differ.
+make_ledger "$T/shipper.wtl" $USCC_B 示例处置中心 B
+M=$("$CLI" --ledger "$T/shipper.wtl" manifest new --number 20263501000123 --carrier 顺达危运 --vehicle 闽A12345 \
+  --receiver 示例化工) || die "manifest new"
+"$CLI" --ledger "$T/shipper.wtl" ship --manifest "$M" --by 王芳:1234 --carrier-person 李司机:5678 $(cat "$T/codes") \
+  >/dev/null || die "ship"
+"$CLI" --ledger "$T/shipper.wtl" sync --connection "$T/b.conn" >/dev/null || die "sync shipper"
 make_ledger "$T/usb.wtl" 91110000600037341L 示例处置中心
 make_ledger "$T/tampered.wtl" 91110000600037341L 示例处置中心
 "$CLI" --ledger "$T/receiver.wtl" site init --name 示例化工 --uscc $USCC_A >/dev/null || die "site init receiver"
