@@ -191,6 +191,18 @@ test_sync_now (void)
   screenshot (window, "sync-view-synced");
   screenshot (child (window, WT_TYPE_WINDOW, "sync_indicator"), "sync-indicator-synced");
 
+  /* The network goes: offline, and no attempt. It comes back: a sync
+   * starts by itself. */
+  g_signal_emit_by_name (g_network_monitor_get_default (), "network-changed", FALSE);
+  g_assert_cmpint (wt_sync_view_get_state (view), ==, WT_SYNC_STATE_OFFLINE);
+  g_assert_cmpstr (label_text (window, "sync_indicator_label"), ==, _("Offline"));
+  g_assert_false (wt_sync_view_get_busy (view));
+  g_signal_emit_by_name (g_network_monitor_get_default (), "network-changed", TRUE);
+  g_assert_true (wt_sync_view_get_busy (view));
+  g_assert_true (wait_until (view_idle, view, TIMEOUT_MS));
+  g_assert_cmpint (wt_sync_view_get_state (view), ==, WT_SYNC_STATE_ONLINE);
+  g_assert_cmpstr (label_text (window, "sync_indicator_label"), ==, _("Synced"));
+
   /* The indicator opens the Sync view. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "ledger");
   g_signal_emit_by_name (child (window, WT_TYPE_WINDOW, "sync_indicator"), "clicked");
