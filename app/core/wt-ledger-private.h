@@ -45,9 +45,18 @@ struct _WtLedger
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
+/* container.label is '' when it is the payload of the container's own
+ * `labelled` event (format 5): the label's JSON, about 400 bytes, is then
+ * stored once, in the event, instead of twice. Read it through this. */
+#define CONTAINER_LABEL(table) \
+  "CASE WHEN " table ".label <> '' THEN " table ".label" \
+  " ELSE (SELECT l.payload FROM event l WHERE l.container_code = " table ".code" \
+  "         AND l.kind = 'labelled' ORDER BY l.id LIMIT 1) END"
+
 #define CONTAINER_COLUMNS \
   "code, waste_code, waste_name, common_name, hazards, weight_kg, state, reprints," \
-  " labelled_ms, day, void_reason, label, facility, manifest_id, predecessor_unknown, updated_ms"
+  " labelled_ms, day, void_reason, " CONTAINER_LABEL ("container") "," \
+  " facility, manifest_id, predecessor_unknown, updated_ms"
 
 /* Reads a row selected with CONTAINER_COLUMNS. */
 WtContainer   *wt_container_from_row    (sqlite3_stmt *stmt);

@@ -265,7 +265,11 @@ static const char *schema_v4 =
  * by event. */
 static const char *schema_v5 =
   "ALTER TABLE chain_head ADD COLUMN sig_digest BLOB;"
-  "ALTER TABLE chain_head ADD COLUMN head_sig BLOB;";
+  "ALTER TABLE chain_head ADD COLUMN head_sig BLOB;"
+  /* A label that is its labelled event's payload is read from there. */
+  "UPDATE container SET label = ''"
+  " WHERE job_id IS NOT NULL AND label = (SELECT l.payload FROM event l WHERE l.container_code = container.code"
+  "                                         AND l.kind = 'labelled' ORDER BY l.id LIMIT 1);";
 
 /* ---- Small helpers -------------------------------------------------------- */
 
@@ -1728,7 +1732,6 @@ wt_ledger_commit_job (WtLedger              *self,
 {
   g_autoptr(sqlite3_stmt) insert = NULL;
   g_autoptr(JsonNode) content_node = NULL;
-  g_autofree char *label_json = NULL;
   g_autofree char *event_json = NULL;
   Appender app = { 0 };
   const WtWaste *waste;
@@ -1775,7 +1778,6 @@ wt_ledger_commit_job (WtLedger              *self,
     json_builder_end_object (b);
     node = json_builder_get_root (b);
     event_json = wt_json_text (node);
-    label_json = g_strdup (event_json);
   }
 
   g_mutex_lock (&self->lock);
@@ -1821,7 +1823,9 @@ wt_ledger_commit_job (WtLedger              *self,
       sqlite3_bind_int64 (insert, 7, wall);
       sqlite3_bind_text (insert, 8, content->date, -1, SQLITE_STATIC);
       sqlite3_bind_int64 (insert, 9, job->id);
-      sqlite3_bind_text (insert, 10, label_json, -1, SQLITE_STATIC);
+      /* The label is the labelled event's payload: stored once, there
+       * (CONTAINER_LABEL). */
+      sqlite3_bind_text (insert, 10, "", -1, SQLITE_STATIC);
       sqlite3_bind_blob (insert, 11, event_id, 16, SQLITE_TRANSIENT);
       if (sqlite3_step (insert) != SQLITE_DONE)
         {

@@ -709,7 +709,7 @@ wt_ledger_table (WtLedger        *self,
    * next. Rows outside the period are numbered but not kept. */
   stmt = wt_db_prepare (self,
                         "SELECT e.kind, e.container_code, e.wall_ms, e.actor, e.payload,"
-                        "  c.waste_code, c.waste_name, c.common_name, c.day, c.label,"
+                        "  c.waste_code, c.waste_name, c.common_name, c.day, " CONTAINER_LABEL ("c") ","
                         "  coalesce (json_extract (e.payload, '$.batch'),"
                         "            json_extract (e.payload, '$.job'), e.device_id || ':' || e.wall_ms),"
                         "  m.receiver, m.number, m.draft_number, c.weight_kg, m.receiver_licence"

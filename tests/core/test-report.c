@@ -510,6 +510,9 @@ test_upgrade_v3 (Fixture       *f,
                                  "ALTER TABLE manifest DROP COLUMN receiver_licence;"
                                  "ALTER TABLE chain_head DROP COLUMN sig_digest;"
                                  "ALTER TABLE chain_head DROP COLUMN head_sig;"
+                                 /* Format 3 kept a copy of the label in each row. */
+                                 "UPDATE container SET label = (SELECT payload FROM event e"
+                                 "  WHERE e.container_code = container.code AND e.kind = 'labelled') WHERE label = '';"
                                  "CREATE INDEX event_by_device ON event (device_id, device_seq);"
                                  "PRAGMA user_version = 3;",
                                  NULL, NULL, NULL), ==, SQLITE_OK);
@@ -542,7 +545,24 @@ test_upgrade_v3 (Fixture       *f,
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 1);
   sqlite3_finalize (stmt);
+  /* And the label copies were dropped: each label is stored once. */
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM container WHERE label <> ''", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
+  sqlite3_finalize (stmt);
   sqlite3_close (db);
+
+  /* The label, now read from the labelled event instead of a copy, says
+   * what it said, and the tables still show it. */
+  {
+    g_autoptr(WtContainer) c = wt_ledger_get_container (f->ledger, f->w1->codes[1], &error);
+    g_autoptr(WtTable) produced = wt_ledger_table (f->ledger, WT_TABLE_PRODUCED, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (c->content->container_type, ==, "钢桶");
+    g_assert_cmpstr (c->content->waste_code, ==, "900-249-08");
+    g_assert_cmpstr (((char **) produced->rows->pdata[0])[9], ==, "钢桶");
+  }
 
   at (f->ledger, "2027-01-10T10:00:00+08:00");
   g_assert_true (wt_ledger_treat (f->ledger, "D10", (const char *[]) { f->w1->codes[2], NULL }, &error));
