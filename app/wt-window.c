@@ -68,6 +68,12 @@ struct _WtWindow
 
 G_DEFINE_FINAL_TYPE (WtWindow, wt_window, ADW_TYPE_APPLICATION_WINDOW)
 
+enum {
+  PROP_0,
+  PROP_CENTRAL_FILE,
+  N_PROPS
+};
+
 static void
 show_page (WtWindow   *self,
            const char *name)
@@ -802,7 +808,7 @@ wt_window_class_init (WtWindowClass *klass)
   object_class->constructed = wt_window_constructed;
   object_class->set_property = wt_window_set_property;
 
-  g_object_class_install_property (object_class, 1,
+  g_object_class_install_property (object_class, PROP_CENTRAL_FILE,
                                    g_param_spec_string ("central-file", NULL, NULL, NULL,
                                                         G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY |
                                                         G_PARAM_STATIC_STRINGS));
@@ -905,7 +911,7 @@ wt_window_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case 1:
+    case PROP_CENTRAL_FILE:
       g_free (self->central_file);
       self->central_file = g_value_dup_string (value);
       break;
