@@ -75,8 +75,8 @@ gboolean     wt_sync_run                  (WtLedger       *ledger,
 
 /* Copies every event the connected role may read into @cache, a local
  * ledger used only to browse: row-level security decides what that is (a
- * member of wastetag_central reads all sites; a site role only what its
- * own feed would show it, never another site's own events). Incremental:
+ * member of wastetag_central reads all sites; a site role only its own
+ * site's events, never another site's). Incremental:
  * the xid8 watermark is kept in @cache's sync_peer row for this store, so
  * no committed row is ever skipped and running it again pulls only new rows.
  * Events are checked in full (hash, signature by their device's key) and
