@@ -193,7 +193,11 @@ payload_text (const char *payload)
 
       if (text->len > 0)
         g_string_append_c (text, '\n');
-      g_string_append_printf (text, "%s: %s", (const char *) l->data, value);
+      if (g_str_equal (l->data, "weight_kg"))
+        /* Translators: a weight in an anomaly's detail: "Weight: 180 kg" */
+        g_string_append_printf (text, _("Weight: %s kg"), value);
+      else
+        g_string_append_printf (text, "%s: %s", (const char *) l->data, value);
     }
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
@@ -234,19 +238,58 @@ node_text (const char *name,
   return json_to_string (node, TRUE);
 }
 
-/* One version: a heading and its fields, or a line that says it is missing. */
+/* One field: its name, and its value where the eye goes, marked when the
+ * other version says something else. */
 static GtkWidget *
-version_column (const char *name,
-                JsonNode   *node)
+field_row (const char *name,
+           const char *text,
+           gboolean    differs)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *value = gtk_label_new (text);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), field_title (name));
+  gtk_label_set_wrap (GTK_LABEL (value), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (value), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (value), 28);
+  /* Wide enough for a date and time on one line before it wraps. */
+  gtk_label_set_width_chars (GTK_LABEL (value), MIN ((int) g_utf8_strlen (text, -1), 20));
+  gtk_widget_set_hexpand (value, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (value), 1);
+  gtk_label_set_selectable (GTK_LABEL (value), TRUE);
+  gtk_widget_set_can_focus (value, FALSE);
+  gtk_widget_add_css_class (value, "wt-anomaly-value");
+  if (differs)
+    {
+      gtk_widget_add_css_class (value, "wt-anomaly-differs");
+      gtk_widget_add_css_class (value, "warning");
+    }
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), value);
+  return row;
+}
+
+/* One version: a heading and its fields, or a line that says it is missing.
+ * @other is the other version, for marking what differs. */
+static GtkWidget *
+version_column (const char *kind,
+                const char *name,
+                JsonNode   *node,
+                JsonNode   *other)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *heading = gtk_label_new (side_title (name));
+  GtkWidget *heading;
   GtkWidget *list = gtk_list_box_new ();
+  JsonObject *other_object = other != NULL && JSON_NODE_HOLDS_OBJECT (other) ? json_node_get_object (other) : NULL;
+  /* "received" is the receipt in a weight mismatch, the copy that came in
+   * when one event has two contents. */
+  const char *title = g_str_equal (name, "received") && g_strcmp0 (kind, "weight_mismatch") == 0
+                      ? _("Received") : side_title (name);
 
+  heading = gtk_label_new (title);
   gtk_widget_set_hexpand (box, TRUE);
   gtk_widget_set_valign (box, GTK_ALIGN_START);
   gtk_label_set_xalign (GTK_LABEL (heading), 0);
-  gtk_widget_add_css_class (heading, "heading");
+  gtk_widget_add_css_class (heading, "title-4");
   gtk_box_append (GTK_BOX (box), heading);
 
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
@@ -265,40 +308,37 @@ version_column (const char *name,
   {
     JsonObject *object = json_node_get_object (node);
     g_autoptr(GList) members = json_object_get_members (object);
+    g_autoptr(GPtrArray) names = g_ptr_array_new ();
     /* The fields a person compares first, in this order; the rest after. */
-    static const char *order[] = { "kind", "container_code", "wall_ms", "actor", "site_id", "device_id",
-                                   "device_seq", "payload", "event_id", "hash", "hlc" };
+    static const char *order[] = { "kind", "container_code", "wall_ms", "actor", "payload", "site_id",
+                                   "device_id", "device_seq", "event_id", "hash", "hlc" };
 
     for (gsize i = 0; i < G_N_ELEMENTS (order); i++)
-      {
-        JsonNode *member = json_object_get_member (object, order[i]);
-        g_autofree char *text = NULL;
-        GtkWidget *row;
-
-        if (member == NULL)
-          continue;
-        text = node_text (order[i], member);
-        row = adw_action_row_new ();
-        adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), field_title (order[i]));
-        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), text);
-        adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
-        gtk_list_box_append (GTK_LIST_BOX (list), row);
-      }
+      if (json_object_has_member (object, order[i]))
+        g_ptr_array_add (names, (gpointer) order[i]);
     for (GList *l = members; l != NULL; l = l->next)
       {
-        gboolean shown = FALSE;
-        g_autofree char *text = NULL;
-        GtkWidget *row;
+        gboolean listed = FALSE;
 
         for (gsize i = 0; i < G_N_ELEMENTS (order); i++)
-          shown |= g_str_equal (l->data, order[i]);
-        if (shown || g_str_equal (l->data, "prev_hash") || g_str_equal (l->data, "sig"))
-          continue;
-        text = node_text (l->data, json_object_get_member (object, l->data));
-        row = adw_action_row_new ();
-        adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), field_title (l->data));
-        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), text);
-        gtk_list_box_append (GTK_LIST_BOX (list), row);
+          listed |= g_str_equal (l->data, order[i]);
+        if (!listed && !g_str_equal (l->data, "prev_hash") && !g_str_equal (l->data, "sig"))
+          g_ptr_array_add (names, l->data);
+      }
+
+    for (guint i = 0; i < names->len; i++)
+      {
+        const char *field = g_ptr_array_index (names, i);
+        g_autofree char *text = node_text (field, json_object_get_member (object, field));
+        g_autofree char *other_text = NULL;
+        /* Kinds differ by nature (a pickup and a receipt); the rest is compared. */
+        gboolean compare = other_object != NULL && !g_str_equal (field, "kind") &&
+                           !g_str_equal (field, "event_id") && !g_str_equal (field, "hash");
+
+        if (compare && json_object_has_member (other_object, field))
+          other_text = node_text (field, json_object_get_member (other_object, field));
+        gtk_list_box_append (GTK_LIST_BOX (list),
+                             field_row (field, text, compare && g_strcmp0 (text, other_text) != 0));
       }
   }
 
@@ -650,7 +690,15 @@ wt_anomalies_view_show_detail (WtAnomaliesView *self,
       g_autoptr(GList) members = json_object_get_members (object);
 
       for (GList *l = members; l != NULL; l = l->next)
-        gtk_box_append (GTK_BOX (columns), version_column (l->data, json_object_get_member (object, l->data)));
+        {
+          /* With two versions, each is compared with the other. */
+          JsonNode *other = g_list_length (members) == 2
+                            ? json_object_get_member (object, (l->next ? l->next : members)->data)
+                            : NULL;
+
+          gtk_box_append (GTK_BOX (columns),
+                          version_column (anomaly->kind, l->data, json_object_get_member (object, l->data), other));
+        }
     }
   else
     {

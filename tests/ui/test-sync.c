@@ -436,6 +436,17 @@ find_named (GtkWidget  *widget,
   return NULL;
 }
 
+static guint
+count_class (GtkWidget  *widget,
+             const char *css_class)
+{
+  guint n = gtk_widget_has_css_class (widget, css_class) ? 1 : 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    n += count_class (c, css_class);
+  return n;
+}
+
 static AdwMessageDialog *
 find_message_dialog (void)
 {
@@ -516,6 +527,8 @@ test_anomalies (void)
   g_assert_nonnull (versions);
   g_assert_nonnull (gtk_widget_get_first_child (versions));
   g_assert_nonnull (gtk_widget_get_next_sibling (gtk_widget_get_first_child (versions)));
+  /* What differs is marked on both sides: time, person, sequence, weight. */
+  g_assert_cmpuint (count_class (versions, "wt-anomaly-differs"), ==, 8);
   screenshot (detail, "anomaly-detail");
 
   /* Resolve…: the supervisor's name and a reason, then Settle. */
