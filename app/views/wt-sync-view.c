@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 
 #include "wt-bundle.h"
 #include "wt-error.h"
@@ -772,6 +773,35 @@ imported_free (gpointer pointer)
   g_free (imported);
 }
 
+/* The signer a bundle's header names (see wt-bundle.h for the layout), or
+ * NULL when the header cannot be read; the core says why on import. */
+static char *
+bundle_signer (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, NULL);
+  g_autoptr(JsonNode) header = NULL;
+  g_autofree char *text = NULL;
+  guint8 head[12];
+  gsize got = 0;
+  guint32 len;
+
+  if (stream == NULL ||
+      !g_input_stream_read_all (G_INPUT_STREAM (stream), head, sizeof head, &got, NULL, NULL) ||
+      got != sizeof head || memcmp (head, "WTBNDL1\n", 8) != 0)
+    return NULL;
+  len = (guint32) head[8] << 24 | (guint32) head[9] << 16 | (guint32) head[10] << 8 | head[11];
+  if (len == 0 || len > 1024 * 1024)
+    return NULL;
+  text = g_malloc0 (len + 1);
+  if (!g_input_stream_read_all (G_INPUT_STREAM (stream), text, len, &got, NULL, NULL) || got != len)
+    return NULL;
+  header = json_from_string (text, NULL);
+  if (header == NULL || !JSON_NODE_HOLDS_OBJECT (header))
+    return NULL;
+  return g_strdup (json_object_get_string_member_with_default (json_node_get_object (header), "device_id", NULL));
+}
+
 static gpointer
 import_thread (gpointer      data,
                GCancellable *cancellable,
@@ -789,6 +819,23 @@ import_thread (gpointer      data,
   receipt = g_strdup_printf ("%s-receipt.wtb", base);
   if (g_str_has_suffix (job->path, "-receipt.wtb"))
     g_clear_pointer (&receipt, g_free);
+
+  /* The core's sentence for an unknown signer speaks to the CLI (--trust);
+   * here the person types the key into the view. */
+  if (job->trust_key == NULL)
+    {
+      g_autofree char *signer = bundle_signer (job->path);
+      guint8 key[32];
+      gboolean blocked = FALSE;
+
+      if (signer != NULL && !wt_ledger_sync_device_key (job->ledger, signer, key, &blocked))
+        {
+          g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT,
+                       _("Nothing was imported: this bundle is signed by device %s, which this ledger does not know yet. Ask the sender to read you the key shown in their Sync view, type it in Sender's key, and import again."),
+                       signer);
+          return NULL;
+        }
+    }
 
   if (!wt_bundle_import (job->ledger, job->path, job->trust_key, receipt, &result, error))
     return NULL;
