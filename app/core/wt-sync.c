@@ -943,6 +943,16 @@ mirror_keys (PGconn     *conn,
   return g_steal_pointer (&keys);
 }
 
+/* Runs in whichever thread cancels: PQcancel() is made for that. */
+static void
+mirror_cancelled_cb (GCancellable *cancellable,
+                     gpointer      data)
+{
+  char errbuf[256];
+
+  PQcancel (data, errbuf, sizeof errbuf);
+}
+
 gboolean
 wt_central_mirror (WtLedger      *cache,
                    const char    *conninfo,
@@ -958,7 +968,10 @@ wt_central_mirror (WtLedger      *cache,
   g_autofree char *horizon = NULL;
   g_autofree char *limit = g_strdup_printf ("%u", DEFAULT_PAGE);
   g_autofree char *cursor = NULL;
+  g_autoptr(GError) local_error = NULL;
   WtSyncPeer peer = { 0 };
+  PGcancel *canceller = NULL;
+  gulong cancel_id = 0;
   gint64 anomaly_after = 0;
   gint64 pulled = 0;
   gboolean ok = FALSE;
@@ -977,15 +990,22 @@ wt_central_mirror (WtLedger      *cache,
   peer_name = mirror_peer (conn);
   if (!wt_ledger_sync_get_peer (cache, peer_name, &peer, error))
     return FALSE;
+  /* Cancelling interrupts a statement that is running, not only between pages. */
+  if (cancellable != NULL)
+    {
+      canceller = PQgetCancel (conn);
+      if (canceller != NULL)
+        cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (mirror_cancelled_cb), canceller, NULL);
+    }
   parse_cursor (peer.pull_cursor, &xid, &seq, &anomaly_after);
   wt_sync_peer_clear (&peer);
 
   /* One snapshot: the watermark and every page agree. Each page is stored
    * with its cursor in one local transaction, so a connection lost half way
    * keeps what came and the next run resumes right after it. */
-  if (!exec_ok (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting the mirror", error))
-    return FALSE;
-  res = query (conn, "SELECT ingest.feed_watermark ()", 0, NULL, "the feed", error);
+  if (!exec_ok (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting the mirror", &local_error))
+    goto out;
+  res = query (conn, "SELECT ingest.feed_watermark ()", 0, NULL, "the feed", &local_error);
   if (res == NULL)
     goto out;
   horizon = g_strdup (PQgetvalue (res, 0, 0));
@@ -1001,13 +1021,13 @@ wt_central_mirror (WtLedger      *cache,
       gboolean last_page;
       int n;
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      if (g_cancellable_set_error_if_cancelled (cancellable, &local_error))
         goto out;
       res = query (conn,
                    "SELECT event_id, device_id, device_seq, site_id, container_code, kind, prev_custody, actor,"
                    "       wall_ms, hlc, payload, prev_hash, hash, sig, cursor_xid, server_seq"
                    "  FROM ingest.central_feed ($1::xid8, $2, $3)",
-                   3, params, "the central feed", error);
+                   3, params, "the central feed", &local_error);
       if (res == NULL)
         goto out;
       n = PQntuples (res);
@@ -1019,7 +1039,7 @@ wt_central_mirror (WtLedger      *cache,
       seq = g_strdup (last_page ? "0" : PQgetvalue (res, n - 1, 15));
       g_clear_pointer (&res, PQclear);
 
-      keys = mirror_keys (conn, cache, events, error);
+      keys = mirror_keys (conn, cache, events, &local_error);
       if (keys == NULL)
         goto out;
       g_free (cursor);
@@ -1027,14 +1047,14 @@ wt_central_mirror (WtLedger      *cache,
       opts.peer = peer_name;
       opts.pull_cursor = cursor;
       opts.source = "central";
-      if (!wt_ledger_sync_import (cache, events, keys, &opts, &result, error))
+      if (!wt_ledger_sync_import (cache, events, keys, &opts, &result, &local_error))
         goto out;
       pulled += result.inserted;
       if (last_page)
         break;
     }
 
-  if (!mirror_anomalies (conn, cache, &anomaly_after, cancellable, error))
+  if (!mirror_anomalies (conn, cache, &anomaly_after, cancellable, &local_error))
     goto out;
   {
     g_autoptr(GPtrArray) none = g_ptr_array_new ();
@@ -1044,17 +1064,31 @@ wt_central_mirror (WtLedger      *cache,
     cursor = g_strdup_printf ("%s:%s:%" G_GINT64_FORMAT, xid, seq, anomaly_after);
     opts.peer = peer_name;
     opts.pull_cursor = cursor;
-    if (!wt_ledger_sync_import (cache, none, NULL, &opts, NULL, error))
+    if (!wt_ledger_sync_import (cache, none, NULL, &opts, NULL, &local_error))
       goto out;
   }
-  ok = exec_ok (conn, "COMMIT", "ending the mirror", error);
+  ok = exec_ok (conn, "COMMIT", "ending the mirror", &local_error);
 
 out:
+  g_cancellable_disconnect (cancellable, cancel_id);
+  g_clear_pointer (&canceller, PQfreeCancel);
   if (!ok)
-    rollback (conn);
+    {
+      rollback (conn);
+      /* A statement cancelled on our request is a cancellation, not a refusal. */
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_clear_error (&local_error);
+          g_cancellable_set_error_if_cancelled (cancellable, &local_error);
+        }
+      else if (local_error == NULL)
+        g_set_error_literal (&local_error, WT_SYNC_ERROR, WT_SYNC_ERROR_SERVER, _("The mirror stopped."));
+    }
   if (out_pulled)
     *out_pulled = pulled;
-  wt_ledger_sync_finish (cache, peer_name, G_MININT64, 0, ok ? NULL : (error && *error ? (*error)->message : "failed"), NULL);
+  wt_ledger_sync_finish (cache, peer_name, G_MININT64, 0, ok ? NULL : local_error->message, NULL);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
   return ok;
 }
 

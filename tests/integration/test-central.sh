@@ -187,6 +187,16 @@ check "the resumed mirror pulls exactly what was missing" test "$(cat "$T/out")"
 check "after the cut: the cache holds exactly the store's events, each once" cache_matches "$T/cut.wtl"
 check "after the cut: the store equals the sites" central_matches
 
+# The office's window closes in the middle of a mirror: its GCancellable
+# interrupts the running statement; the next mirror takes the rest.
+"$HELPER" "$T/cancel.wtl" mirror-cancel "$T/office.conn" 700 >"$T/out" 2>"$T/err"
+got=$(sqlite3 "$T/cancel.wtl" 'SELECT count(*) FROM event')
+check "a cancelled mirror says so and keeps the pages it stored ($(cat "$T/out"))" \
+  test "$(cat "$T/out")" = "cancelled $got" -a "$got" -lt "$total"
+run central mirror --connection "$T/office.conn" --ledger "$T/cancel.wtl"
+check "the mirror after a cancel pulls exactly the rest" test "$(cat "$T/out")" = "pulled $((total - got))"
+check "after the cancel: the cache holds exactly the store's events, each once" cache_matches "$T/cancel.wtl"
+
 # The server restarted in the middle of a mirror.
 "$CLI" central mirror --connection "$T/office.conn" --ledger "$T/crash.wtl" >"$T/cut.out" 2>"$T/cut.err" &
 pid=$!
