@@ -35,12 +35,6 @@ struct _WtLedger
   gboolean     have_key;
 
   gint64       clock_override_ms;
-
-  /* WAL checkpoints run here, on a connection of their own, so that no
-   * commit pays for one (see wal_hook_cb() in wt-ledger.c). Created on the
-   * first checkpoint; one thread. */
-  GThreadPool *checkpointer;
-  gint         checkpoint_queued;  /* atomic */
 };
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)

@@ -477,9 +477,6 @@ wt_ledger_finalize (GObject *object)
 {
   WtLedger *self = (WtLedger *) object;
 
-  /* A checkpoint under way finishes first. */
-  if (self->checkpointer != NULL)
-    g_thread_pool_free (self->checkpointer, FALSE, TRUE);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
   sodium_memzero (self->secret_key, sizeof self->secret_key);
@@ -699,59 +696,6 @@ migrate (WtLedger  *self,
   return TRUE;
 }
 
-/* ---- Checkpoints off the commit path ------------------------------------------ */
-
-/* SQLite's automatic checkpoint runs inside the commit that crosses 1,000
- * WAL pages: that one commit copies the pages back and fsyncs the database
- * file, and it was the slow 1 % of recording a scan. Instead the WAL hook
- * queues a PASSIVE checkpoint on a thread with its own connection; it never
- * waits for a lock and never blocks the writer, and the WAL restarts from
- * its beginning at the next commit after it completed. If a reader keeps
- * the checkpoint from finishing, the next commit queues it again. */
-#define CHECKPOINT_PAGES 1000
-
-static void
-checkpoint_cb (gpointer data,
-               gpointer user_data)
-{
-  WtLedger *self = user_data;
-  sqlite3 *db = NULL;
-
-  if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK)
-    {
-      sqlite3_busy_timeout (db, 1000);
-      sqlite3_exec (db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    }
-  sqlite3_close (db);
-  g_atomic_int_set (&self->checkpoint_queued, 0);
-}
-
-/* Called by SQLite after each commit on self->db, with the lock held. */
-static int
-wal_hook_cb (void       *user_data,
-             sqlite3    *db,
-             const char *name,
-             int         n_pages)
-{
-  WtLedger *self = user_data;
-
-  if (n_pages >= CHECKPOINT_PAGES && g_atomic_int_compare_and_exchange (&self->checkpoint_queued, 0, 1))
-    {
-      if (self->checkpointer == NULL)
-        self->checkpointer = g_thread_pool_new (checkpoint_cb, self, 1, FALSE, NULL);
-      if (self->checkpointer == NULL)
-        {
-          /* No thread: checkpoint here, as SQLite would have. */
-          sqlite3_wal_checkpoint_v2 (db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-          g_atomic_int_set (&self->checkpoint_queued, 0);
-        }
-      else
-        g_thread_pool_push (self->checkpointer, GINT_TO_POINTER (1), NULL);
-    }
-  return SQLITE_OK;
-}
-
 char *
 wt_ledger_default_path (void)
 {
@@ -819,22 +763,16 @@ wt_ledger_open (const char  *path,
       return NULL;
     }
 
-  /* journal_size_limit: a WAL that grew in a burst (a large print job, a
-   * sync, an upgrade) is cut back after the next checkpoint instead of
-   * keeping its largest size on disk for good. */
   if (!wt_db_exec (self,
              "PRAGMA synchronous = FULL;"
              "PRAGMA foreign_keys = ON;"
-             "PRAGMA trusted_schema = OFF;"
-             "PRAGMA journal_size_limit = 4194304;",
+             "PRAGMA trusted_schema = OFF;",
              error))
     return NULL;
 
   if (!migrate (self, error))
     return NULL;
 
-  /* Replaces SQLite's own automatic checkpoint. */
-  sqlite3_wal_hook (self->db, wal_hook_cb, self);
 
   if (!load_site (self, error))
     return NULL;
