@@ -62,6 +62,8 @@ struct _WtLedgerView
   WtOverdueView     *overdue_view;
   AdwViewStackPage  *overdue_page;
   WtAnomaliesView   *anomalies_view;
+  AdwStatusPage     *empty_page;
+  GtkWidget         *print_labels_button;
   AdwViewStackPage  *anomalies_page;
   WtContainerPage   *container_page;
 
@@ -858,6 +860,8 @@ wt_ledger_view_class_init (WtLedgerViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WtLedgerView, overdue_page);
   gtk_widget_class_bind_template_child (widget_class, WtLedgerView, container_page);
   gtk_widget_class_bind_template_child (widget_class, WtLedgerView, anomalies_view);
+  gtk_widget_class_bind_template_child (widget_class, WtLedgerView, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, WtLedgerView, print_labels_button);
   gtk_widget_class_bind_template_child (widget_class, WtLedgerView, anomalies_page);
   gtk_widget_class_bind_template_callback (widget_class, anomaly_count_cb);
   gtk_widget_class_bind_template_callback (widget_class, activate_cb);
@@ -954,6 +958,11 @@ wt_ledger_view_set_read_only (WtLedgerView *self,
   g_return_if_fail (WT_IS_LEDGER_VIEW (self));
 
   wt_anomalies_view_set_read_only (self->anomalies_view, read_only);
+  /* The central office prints nothing: no way to the Label view. */
+  gtk_widget_set_visible (self->print_labels_button, !read_only);
+  adw_status_page_set_description (self->empty_page,
+                                   read_only ? _("No site has sent containers to the central store yet.")
+                                             : _("Print the first labels: every container labelled shows up here."));
 }
 
 guint

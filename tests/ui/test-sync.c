@@ -652,6 +652,9 @@ test_central_office (void)
   g_assert_true (gtk_widget_get_visible (child (window, WT_TYPE_WINDOW, "central_button")));
   g_assert_true (gtk_widget_get_sensitive (child (window, WT_TYPE_WINDOW, "central_button")));
 
+  g_assert_false (gtk_widget_get_visible (child (child (window, WT_TYPE_WINDOW, "ledger_view"), WT_TYPE_LEDGER_VIEW,
+                                                 "print_labels_button")));
+
   /* Every site's containers: three of site A, three that site B shipped
    * to A, three more of site B. */
   ledger_view = child (window, WT_TYPE_WINDOW, "ledger_view");
