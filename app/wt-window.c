@@ -112,6 +112,16 @@ synced_cb (WtWindow *self)
   wt_ledger_view_reload (self->ledger_view);
 }
 
+/* The site's settings changed (Preferences): the overdue list and the report
+ * reminder follow them. */
+static void
+reload_ledger_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  wt_ledger_view_reload (WT_WINDOW (widget)->ledger_view);
+}
+
 static void
 anomalies_changed_cb (WtWindow *self)
 {
@@ -693,9 +703,7 @@ show_folder_action (GtkWidget  *widget,
   gtk_show_uri (GTK_WINDOW (widget), g_variant_get_string (parameter, NULL), GDK_CURRENT_TIME);
 }
 
-/* ---- GObject ------------------------------------------------------------------ */
-
-/* ---- Overdue storage and integrity at start-up ---------------------------------------- */
+/* ---- Overdue storage at start-up ------------------------------------------------------ */
 
 static void
 show_overdue (WtWindow *self)
@@ -753,6 +761,8 @@ n_overdue_changed_cb (WtWindow   *self,
       gtk_window_present (GTK_WINDOW (dialog));
     }
 }
+
+/* ---- GObject ------------------------------------------------------------------ */
 
 static gboolean
 wt_window_close_request (GtkWindow *window)
@@ -853,6 +863,7 @@ wt_window_class_init (WtWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-view", "s", show_view_action);
   gtk_widget_class_install_action (widget_class, "win.show-folder", "s", show_folder_action);
   gtk_widget_class_install_action (widget_class, "win.show-overdue", NULL, show_overdue_action);
+  gtk_widget_class_install_action (widget_class, "win.reload-ledger", NULL, reload_ledger_action);
   gtk_widget_class_install_action (widget_class, "win.central-refresh", NULL, central_refresh_action);
   gtk_widget_class_install_action (widget_class, "win.open-central", NULL, open_central_action);
 }

@@ -16,7 +16,8 @@ G_DECLARE_FINAL_TYPE (WtWindow, wt_window, WT, WINDOW, AdwApplicationWindow)
 /* Opens the ledger at wt_ledger_default_path() on a worker thread, then
  * shows the welcome page (no site yet) or the views.
  * Actions: win.site, win.try-demo, win.show-view (s: "label", "scan", "ledger" or "sync"),
- * win.show-folder (s: a folder URI). */
+ * win.show-folder (s: a folder URI), win.show-overdue, win.reload-ledger (after the
+ * site's settings changed). */
 WtWindow   *wt_window_new        (WtApplication *application) G_GNUC_WARN_UNUSED_RESULT;
 /* The central office's read-only window (wastetag --central FILE): the
  * central store is mirrored into a cache ledger under

@@ -202,8 +202,9 @@ load_site_settings_cb (GObject      *object,
 
 typedef struct
 {
-  WtLedger *ledger;
+  WtLedger  *ledger;
   GPtrArray *pairs;              /* key, value, key, value… */
+  GWeakRef   preferences;        /* for the error toast, while it is open */
 } SaveData;
 
 static void
@@ -213,6 +214,7 @@ save_data_free (gpointer data)
 
   g_clear_object (&d->ledger);
   g_clear_pointer (&d->pairs, g_ptr_array_unref);
+  g_weak_ref_clear (&d->preferences);
   g_free (d);
 }
 
@@ -230,29 +232,31 @@ save_site_settings_worker (gpointer      data,
   return GINT_TO_POINTER (TRUE);
 }
 
+/* Runs with the main window as the source: a save started as Preferences
+ * closes still lands, and the window's lists follow it. */
 static void
 save_site_settings_cb (GObject      *object,
                        GAsyncResult *result,
                        gpointer      user_data)
 {
   g_autoptr(GError) error = NULL;
-  WtPreferencesWindow *self = WT_PREFERENCES_WINDOW (object);
-  GtkWindow *parent;
+  SaveData *d = wt_worker_get_data (result);
+  g_autoptr(GObject) preferences = g_weak_ref_get (&d->preferences);
 
   if (wt_worker_run_finish (result, &error) == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_autofree char *title = g_strdup_printf (_("Could not save: %s"), error->message);
-          adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (title));
-        }
+      g_autofree char *title = g_strdup_printf (_("Could not save: %s"), error->message);
+
+      if (preferences != NULL)
+        adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (preferences), adw_toast_new (title));
+      else if (WT_IS_WINDOW (object))
+        wt_window_add_toast (WT_WINDOW (object), adw_toast_new (title));
       return;
     }
 
   /* The overdue list and the report reminder follow the new values now. */
-  parent = gtk_window_get_transient_for (GTK_WINDOW (self));
-  if (parent != NULL)
-    gtk_widget_activate_action (GTK_WIDGET (parent), "win.reload-ledger", NULL);
+  if (GTK_IS_WIDGET (object))
+    gtk_widget_activate_action (GTK_WIDGET (object), "win.reload-ledger", NULL);
 }
 
 static void
@@ -269,6 +273,7 @@ save_site_settings (WtPreferencesWindow *self,
   d = g_new0 (SaveData, 1);
   d->ledger = g_object_ref (self->ledger);
   d->pairs = g_ptr_array_new_with_free_func (g_free);
+  g_weak_ref_init (&d->preferences, self);
   if (days)
     {
       g_ptr_array_add (d->pairs, g_strdup ("overdue-limit-days"));
@@ -283,8 +288,19 @@ save_site_settings (WtPreferencesWindow *self,
       g_ptr_array_add (d->pairs, g_strdup (unit_class_values[selected]));
     }
 
-  wt_worker_run_async (self, save_site_settings_worker, d, save_data_free, NULL,
-                       self->cancellable, save_site_settings_cb, NULL);
+  wt_worker_run_async (gtk_window_get_transient_for (GTK_WINDOW (self)), save_site_settings_worker, d,
+                       save_data_free, NULL, NULL, save_site_settings_cb, NULL);
+}
+
+/* Closing right after a change still saves it. */
+static void
+flush_pending_save (WtPreferencesWindow *self)
+{
+  if (self->save_source != 0)
+    {
+      g_clear_handle_id (&self->save_source, g_source_remove);
+      save_site_settings (self, TRUE, FALSE);
+    }
 }
 
 static gboolean
@@ -325,25 +341,6 @@ unit_class_changed_cb (WtPreferencesWindow *self)
 }
 
 static void
-wt_preferences_window_close_request_save (WtPreferencesWindow *self)
-{
-  /* Closing right after a change still saves it. */
-  if (self->save_source != 0)
-    {
-      g_clear_handle_id (&self->save_source, g_source_remove);
-      save_site_settings (self, TRUE, FALSE);
-    }
-}
-
-static gboolean
-wt_preferences_window_close_request (GtkWindow *window)
-{
-  wt_preferences_window_close_request_save (WT_PREFERENCES_WINDOW (window));
-
-  return GTK_WINDOW_CLASS (wt_preferences_window_parent_class)->close_request (window);
-}
-
-static void
 load_site_settings (WtPreferencesWindow *self,
                     GtkWindow           *parent)
 {
@@ -369,7 +366,7 @@ wt_preferences_window_dispose (GObject *object)
   WtPreferencesWindow *self = WT_PREFERENCES_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
-  g_clear_handle_id (&self->save_source, g_source_remove);
+  flush_pending_save (self);
   gtk_widget_dispose_template (GTK_WIDGET (object), WT_TYPE_PREFERENCES_WINDOW);
 
   G_OBJECT_CLASS (wt_preferences_window_parent_class)->dispose (object);
@@ -395,7 +392,6 @@ wt_preferences_window_class_init (WtPreferencesWindowClass *klass)
 
   object_class->dispose = wt_preferences_window_dispose;
   object_class->finalize = wt_preferences_window_finalize;
-  GTK_WINDOW_CLASS (klass)->close_request = wt_preferences_window_close_request;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/wastetag/Wastetag/ui/wt-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, WtPreferencesWindow, dpi_row);

@@ -28,6 +28,7 @@
 #include "wt-handover.h"
 #include "wt-ledger-view.h"
 #include "wt-overdue-view.h"
+#include "wt-preferences-window.h"
 #include "wt-report-view.h"
 #include "wt-report.h"
 #include "wt-window.h"
@@ -469,6 +470,28 @@ not_loading (gpointer data)
   return !loading;
 }
 
+typedef struct
+{
+  WtLedgerView *view;
+  guint         overdue;
+  guint         due_soon;
+} OverdueCounts;
+
+static gboolean
+overdue_counts_are (gpointer data)
+{
+  OverdueCounts *counts = data;
+
+  return wt_ledger_view_get_n_overdue (counts->view) == counts->overdue &&
+         wt_ledger_view_get_n_due_soon (counts->view) == counts->due_soon;
+}
+
+static gboolean
+is_sensitive (gpointer data)
+{
+  return gtk_widget_get_sensitive (data);
+}
+
 static gboolean
 file_exists (gpointer data)
 {
@@ -691,6 +714,24 @@ test_ledger_view (Fixture       *fixture,
   g_assert_cmpuint (wt_ledger_view_get_n_overdue (view), ==, 2 * N_CODES * PER_BATCH);
   g_assert_cmpuint (wt_ledger_view_get_n_due_soon (view), ==, N_CODES * PER_BATCH);
   screenshot (fixture->window, "ledger-overdue");
+
+  /* The site's limit is set in Preferences: at 390 days only the 400-day-old
+   * containers are over it, and the 380-day-old ones are within the warning. */
+  {
+    GtkWindow *preferences = wt_preferences_window_new (GTK_WINDOW (fixture->window));
+    OverdueCounts counts = { view, N_CODES * PER_BATCH, N_CODES * PER_BATCH };
+
+    gtk_window_present (preferences);
+    g_assert_true (wait_until (is_sensitive, child (preferences, WT_TYPE_PREFERENCES_WINDOW, "storage_group"),
+                               TIMEOUT_MS));
+    gtk_spin_button_set_value (child (preferences, WT_TYPE_PREFERENCES_WINDOW, "limit_spin"), 390);
+    g_assert_true (wait_until (overdue_counts_are, &counts, TIMEOUT_MS));
+    gtk_spin_button_set_value (child (preferences, WT_TYPE_PREFERENCES_WINDOW, "limit_spin"), 365);
+    gtk_window_destroy (preferences);
+    counts.overdue = 2 * N_CODES * PER_BATCH;
+    g_assert_true (wait_until (overdue_counts_are, &counts, TIMEOUT_MS));
+    g_assert_cmpuint (wt_ledger_get_overdue_limit (ledger), ==, 365);
+  }
 
   /* The report for the month 60 days ago, exported to CSV by the view. */
   month_k = 4;
