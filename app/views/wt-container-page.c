@@ -24,6 +24,7 @@ struct _WtContainerPage
   /* Template Widgets */
   GtkLabel      *title_label;
   GtkLabel      *problem_label;
+  GtkWidget     *button_box;
   AdwActionRow  *waste_row;
   AdwActionRow  *common_name_row;
   AdwActionRow  *hazard_row;
@@ -45,6 +46,7 @@ struct _WtContainerPage
   GCancellable  *load_cancellable;
 
   GHashTable    *correctable;  /* event id → Correctable, for container.correct */
+  gboolean       read_only;    /* the central office's copy: nothing is offered that writes */
 
   gboolean       working;
 };
@@ -73,8 +75,9 @@ update_actions (WtContainerPage *self)
 {
   gboolean labelled = self->container != NULL && self->container->state == WT_CONTAINER_LABELLED;
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "container.reprint", labelled && !self->working);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "container.void", labelled && !self->working);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "container.reprint", labelled && !self->working && !self->read_only);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "container.void", labelled && !self->working && !self->read_only);
+  gtk_widget_set_visible (GTK_WIDGET (self->button_box), !self->read_only);
 }
 
 static void
@@ -514,7 +517,8 @@ fill_timeline (WtContainerPage   *self,
       double kg = -1;
 
       /* Events that carry a weight (a label's weight may be unknown, null). */
-      if (o != NULL && c->state != WT_CONTAINER_VOIDED && g_strcmp0 (event->kind, "correction") != 0 &&
+      if (o != NULL && !self->read_only && c->state != WT_CONTAINER_VOIDED &&
+          g_strcmp0 (event->kind, "correction") != 0 &&
           json_object_has_member (o, "weight_kg"))
         {
           Correctable *info = g_new0 (Correctable, 1);
@@ -1259,6 +1263,7 @@ wt_container_page_class_init (WtContainerPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/wastetag/Wastetag/ui/wt-container-page.ui");
   gtk_widget_class_bind_template_child (widget_class, WtContainerPage, title_label);
   gtk_widget_class_bind_template_child (widget_class, WtContainerPage, problem_label);
+  gtk_widget_class_bind_template_child (widget_class, WtContainerPage, button_box);
   gtk_widget_class_bind_template_child (widget_class, WtContainerPage, waste_row);
   gtk_widget_class_bind_template_child (widget_class, WtContainerPage, common_name_row);
   gtk_widget_class_bind_template_child (widget_class, WtContainerPage, hazard_row);
@@ -1284,5 +1289,15 @@ wt_container_page_init (WtContainerPage *self)
   self->cancellable = g_cancellable_new ();
   self->settings = g_settings_new (APP_ID);
   self->correctable = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, correctable_free);
+  update_actions (self);
+}
+
+void
+wt_container_page_set_read_only (WtContainerPage *self,
+                                 gboolean         read_only)
+{
+  g_return_if_fail (WT_IS_CONTAINER_PAGE (self));
+
+  self->read_only = !!read_only;
   update_actions (self);
 }

@@ -18,5 +18,8 @@ G_DECLARE_FINAL_TYPE (WtContainerPage, wt_container_page, WT, CONTAINER_PAGE, Gt
 void wt_container_page_load (WtContainerPage *self,
                              WtLedger        *ledger,
                              const char      *code);
+/* The central office's copy: no reprint, void or correction is offered. */
+void wt_container_page_set_read_only (WtContainerPage *self,
+                                      gboolean         read_only);
 
 G_END_DECLS

@@ -958,6 +958,7 @@ wt_ledger_view_set_read_only (WtLedgerView *self,
   g_return_if_fail (WT_IS_LEDGER_VIEW (self));
 
   wt_anomalies_view_set_read_only (self->anomalies_view, read_only);
+  wt_container_page_set_read_only (self->container_page, read_only);
   /* The central office prints nothing: no way to the Label view. */
   gtk_widget_set_visible (self->print_labels_button, !read_only);
   adw_status_page_set_description (self->empty_page,
