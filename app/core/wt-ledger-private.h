@@ -41,11 +41,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 /* container.label is '' when it is the payload of the container's own
  * `labelled` event (format 5): the label's JSON, about 400 bytes, is then
- * stored once, in the event, instead of twice. Read it through this. */
+ * stored once, in the event, instead of twice. Read it through this; the
+ * order is event_by_container's, so the first row is the one read. */
 #define CONTAINER_LABEL(table) \
   "CASE WHEN " table ".label <> '' THEN " table ".label" \
   " ELSE (SELECT l.payload FROM event l WHERE l.container_code = " table ".code" \
-  "         AND l.kind = 'labelled' ORDER BY l.id LIMIT 1) END"
+  "         AND l.kind = 'labelled' ORDER BY l.hlc, l.id LIMIT 1) END"
 
 #define CONTAINER_COLUMNS \
   "code, waste_code, waste_name, common_name, hazards, weight_kg, state, reprints," \

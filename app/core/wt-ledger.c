@@ -234,8 +234,10 @@ static const char *schema_v4 =
   "ALTER TABLE container ADD COLUMN out_kind TEXT CHECK (out_kind IN ('out', 'self'));"
   "ALTER TABLE manifest ADD COLUMN receiver_licence TEXT NOT NULL DEFAULT '';"
   "UPDATE container SET (out_ms, out_kind) = " OUT_OF_EVENTS ("container.code") ";"
-  "CREATE INDEX container_by_out ON container (out_ms);"
-  "CREATE INDEX container_by_day ON container (day);"
+  /* Each with the other column, so the report's ranges are filtered in the
+   * index before any row is read. */
+  "CREATE INDEX container_by_out ON container (out_ms, day);"
+  "CREATE INDEX container_by_day ON container (day, out_ms);"
   "DROP INDEX IF EXISTS event_by_device;"
   "CREATE TRIGGER event_takes_out AFTER INSERT ON event"
   "  WHEN NEW.kind IN ('shipped', 'treated')"
@@ -269,7 +271,7 @@ static const char *schema_v5 =
   /* A label that is its labelled event's payload is read from there. */
   "UPDATE container SET label = ''"
   " WHERE job_id IS NOT NULL AND label = (SELECT l.payload FROM event l WHERE l.container_code = container.code"
-  "                                         AND l.kind = 'labelled' ORDER BY l.id LIMIT 1);";
+  "                                         AND l.kind = 'labelled' ORDER BY l.hlc, l.id LIMIT 1);";
 
 /* ---- Small helpers -------------------------------------------------------- */
 
@@ -2986,14 +2988,16 @@ wt_ledger_verify_full (WtLedger          *self,
   g_autoptr(GError) fast_error = NULL;
   gboolean mismatch = FALSE;
   guint n_sealed = 0;
+  g_autofree char *device_id = NULL;
   LocalChain local = { 0 };
 
   g_return_val_if_fail (WT_IS_LEDGER (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
 
   g_mutex_lock (&self->lock);
-  local.device_id = self->device_id;  /* set once with the site, never freed before finalize */
+  device_id = g_strdup (self->device_id);
   g_mutex_unlock (&self->lock);
+  local.device_id = device_id;
 
   if (verify_pass (self, TRUE, cancellable, progress, user_data, out_n_events, &mismatch, &n_sealed, &local,
                    &fast_error) &&

@@ -211,14 +211,21 @@ GPtrArray   *wt_ledger_container_events (WtLedger    *self,
  * It reads through a read-only connection of its own, in one snapshot, and
  * does not take the ledger's lock: other calls on @self (scanning,
  * recording) go on meanwhile and are not seen by the run. Signatures and
- * hashes are checked on one worker thread per core. Call it from a worker
- * thread; it blocks until done. Safe to call on any WtLedger of the file. */
+ * hashes are checked on one worker thread per core. This device's own
+ * chain is checked against its signed head (one Ed25519 check for the whole
+ * chain, every hash, link and the signature digest recomputed); other
+ * devices' events one signature each; on any disagreement everything is
+ * walked again event by event. A verify that checked this device's chain
+ * event by event and found it good signs its head (a ledger upgraded from
+ * before format 5), taking the lock for one short write. Call it from a
+ * worker thread; it blocks until done. Safe on any WtLedger of the file. */
 gboolean     wt_ledger_verify           (WtLedger    *self,
                                          gint64      *out_n_events,
                                          GError     **error);
 
 /* Called on the verifying thread with the number of events read so far,
- * about every 65,536 events and once at the end. */
+ * about every 65,536 events and once at the end of a pass (a verify that
+ * falls back to the event-by-event walk counts again from 0). */
 typedef void (*WtVerifyProgress)         (gint64       n_checked,
                                           gpointer     user_data);
 

@@ -269,15 +269,17 @@ wt_ledger_set_setting (WtLedger    *self,
  * (out_ms NULL), left on or after the period's first local midnight ?4
  * (minus two days, so a time zone rule SQLite and GLib read differently
  * cannot lose a row), or generated in the period. The three branches are
- * disjoint and each is a range of an index; the conditions the sums apply
- * afterwards are exact. */
+ * disjoint and each is a range of an index that also holds the other
+ * column, so rows are filtered before they are read (`+day`: the range on
+ * out_ms is the narrow one); the conditions the sums apply afterwards are
+ * exact. */
 #define FACTS_COLUMNS \
   "code, waste_code, waste_name, manifest_id, weight_kg, day, labelled_ms, out_ms, out_kind, state, job_id"
 #define FACTS_SQL \
   "WITH cand AS (" \
   "  SELECT " FACTS_COLUMNS " FROM container WHERE out_ms IS NULL AND day < ?3" \
   "  UNION ALL" \
-  "  SELECT " FACTS_COLUMNS " FROM container WHERE out_ms >= ?4 AND day < ?3" \
+  "  SELECT " FACTS_COLUMNS " FROM container WHERE out_ms >= ?4 AND +day < ?3" \
   "  UNION ALL" \
   "  SELECT " FACTS_COLUMNS " FROM container WHERE day >= ?2 AND day < ?3 AND out_ms < ?4)," \
   " facts AS (" \
