@@ -505,6 +505,7 @@ test_upgrade_v3 (Fixture       *f,
                                  "DROP TRIGGER container_takes_out;"
                                  "DROP INDEX container_by_out;"
                                  "DROP INDEX container_by_day;"
+                                 "DROP INDEX event_corrections;"
                                  "ALTER TABLE container DROP COLUMN out_ms;"
                                  "ALTER TABLE container DROP COLUMN out_kind;"
                                  "ALTER TABLE manifest DROP COLUMN receiver_licence;"
