@@ -57,6 +57,7 @@ wt_cli_central (int    argc,
 {
   g_autofree char *dsn = NULL, *site = NULL, *name = NULL, *out = NULL, *cert = NULL, *key = NULL;
   g_autofree char *connection = NULL;
+  gboolean heads_only = FALSE;
   GOptionEntry entries[] = {
     { "dsn", 0, 0, G_OPTION_ARG_STRING, &dsn, N_("Administrator’s connection to the central database"), N_("DSN") },
     { "connection", 0, 0, G_OPTION_ARG_FILENAME, &connection, N_("A central office’s connection file (for mirror)"), N_("FILE") },
@@ -65,6 +66,7 @@ wt_cli_central (int    argc,
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Where to write the site’s connection file"), N_("FILE") },
     { "cert", 0, 0, G_OPTION_ARG_FILENAME, &cert, N_("The site’s client certificate, for its connection file"), N_("FILE") },
     { "key", 0, 0, G_OPTION_ARG_FILENAME, &key, N_("The key of that certificate"), N_("FILE") },
+    { "heads-only", 0, 0, G_OPTION_ARG_NONE, &heads_only, N_("verify: check only each device’s newest signature, not every event’s"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (_("init|add-site|add-office|verify|mirror — set up and read the central store"));
@@ -143,12 +145,15 @@ wt_cli_central (int    argc,
 
   if (strcmp (argv[1], "verify") == 0)
     {
-      gint64 checked = 0, bad = 0;
+      WtCentralVerifyStats st = { 0 };
 
-      if (!wt_central_verify (dsn, &checked, &bad, &error))
+      if (!wt_central_verify_full (dsn, heads_only ? WT_CENTRAL_VERIFY_HEADS_ONLY : WT_CENTRAL_VERIFY_DEFAULT,
+                                   &st, &error))
         return fail (error);
-      g_print (_("checked %lld signatures, %lld bad\n"), (long long) checked, (long long) bad);
-      return bad > 0 ? 3 : 0;
+      g_print (_("authenticated %lld events by %lld signed heads, %lld bad\n"),
+               (long long) st.authenticated, (long long) st.heads, (long long) st.bad_heads);
+      g_print (_("checked %lld signatures, %lld bad\n"), (long long) st.checked, (long long) st.bad);
+      return st.bad > 0 || st.bad_heads > 0 ? 3 : 0;
     }
 
   return fail_msg (_("Say “central init”, “central add-site”, “central add-office”, “central verify” or “central mirror”."));

@@ -1751,12 +1751,38 @@ fail:
 
 /* ---- Central: signatures --------------------------------------------------------------- */
 
-/* Signatures are checked in pages of VERIFY_PAGE rows read in binary (no
- * hex to decode), each page cut into chunks that a pool of worker threads
- * (one per core) checks with libsodium while the connection already brings
- * the next page: reading and checking overlap. */
+/* Two kinds of work share one pool of worker threads (one per core).
+ *
+ * Heads first. apply_stage() is the only way into ingest.event: it
+ * recomputes every row's hash in SQL (the hash covers prev_hash, the device
+ * and the sequence), checks every link in the batch and onto the cursor, and
+ * the append-only trigger keeps rows as they were checked. A device's stored
+ * rows are therefore one hash chain, and one valid Ed25519 signature on its
+ * newest row authenticates every row before it (like a signed tree head).
+ * So for every device with rows above verify_state.authenticated_seq the
+ * verifier checks the newest row's signature and, when it is good, moves
+ * authenticated_seq there. A bad head blocks the device at once (anomaly
+ * 'bad_signature' with head_seq) and its segment is swept event by event
+ * first, to name the first bad row.
+ *
+ * Then the sweep, at lower priority: every row's own signature, in pages of
+ * VERIFY_PAGE rows read in binary, cut into chunks for the pool while the
+ * connection already brings the next page. It finds what the heads cannot:
+ * a row whose signature bytes were corrupted while its hash is intact. A bad
+ * one is an anomaly and blocks the device; verified_seq keeps the place.
+ * While a page is checked, the heads are looked at again every
+ * HEADS_INTERVAL on a second connection, and head tasks jump the pool's
+ * queue, so authentication follows a push batch by batch even when the
+ * sweep is far behind. */
 #define VERIFY_PAGE 20000
 #define VERIFY_CHUNK 1000
+#define HEADS_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
+
+typedef enum
+{
+  TASK_HEAD = 0,   /* sorts first */
+  TASK_CHUNK = 1,
+} TaskKind;
 
 typedef struct
 {
@@ -1781,16 +1807,72 @@ typedef struct
 
 typedef struct
 {
+  TaskKind    kind;
   VerifyPage *page;
   guint       from;
   guint       to;
 } VerifyChunk;
 
-static void
-verify_chunk_cb (gpointer data,
-                 gpointer user_data)
+typedef struct
 {
-  VerifyChunk *chunk = data;
+  char    device[40];
+  guint8  public_key[32];
+  gint64  authenticated;      /* authenticated_seq before */
+  gint64  seq;                /* the head */
+  guint8  hash[32];
+  guint8  sig[64];
+  gboolean usable;            /* fields decoded */
+  gboolean good;
+} Head;
+
+typedef struct
+{
+  Head   *heads;
+  gint    pending;
+  GMutex  lock;
+  GCond   done;
+} HeadBatch;
+
+typedef struct
+{
+  TaskKind   kind;
+  HeadBatch *batch;
+  guint      index;
+} HeadTask;
+
+typedef struct
+{
+  const char           *conninfo;
+  GThreadPool          *pool;
+  PGconn               *hconn;         /* the heads' connection */
+  gint64                next_heads;    /* monotonic time of the next look */
+  WtCentralVerifyStats *stats;
+} Verifier;
+
+static gint
+task_order (gconstpointer a,
+            gconstpointer b,
+            gpointer      user_data)
+{
+  return (gint) *(const TaskKind *) a - (gint) *(const TaskKind *) b;
+}
+
+static void
+verify_head (HeadTask *task)
+{
+  HeadBatch *batch = task->batch;
+  Head *h = &batch->heads[task->index];
+
+  h->good = h->usable && crypto_sign_verify_detached (h->sig, h->hash, 32, h->public_key) == 0;
+  g_mutex_lock (&batch->lock);
+  if (--batch->pending == 0)
+    g_cond_signal (&batch->done);
+  g_mutex_unlock (&batch->lock);
+}
+
+static void
+verify_chunk (VerifyChunk *chunk)
+{
   VerifyPage *page = chunk->page;
   guint bad = G_MAXUINT;
 
@@ -1811,7 +1893,17 @@ verify_chunk_cb (gpointer data,
   if (--page->pending == 0)
     g_cond_signal (&page->done);
   g_mutex_unlock (&page->lock);
-  g_free (chunk);
+}
+
+static void
+verify_task_cb (gpointer data,
+                gpointer user_data)
+{
+  if (*(TaskKind *) data == TASK_HEAD)
+    verify_head (data);
+  else
+    verify_chunk (data);
+  g_free (data);
 }
 
 static gboolean
@@ -1825,6 +1917,95 @@ binary_field (PGresult *res,
     return FALSE;
   memcpy (out, PQgetvalue (res, row, col), len);
   return TRUE;
+}
+
+/* Looks at every unblocked device's newest row above authenticated_seq and
+ * checks its signature on the pool, ahead of any sweep chunk. */
+static gboolean
+check_heads (Verifier  *v,
+             GError   **error)
+{
+  g_autoptr(PGresult) res = NULL;
+  HeadBatch batch = { 0 };
+  int n;
+  gboolean ok = TRUE;
+
+  v->next_heads = g_get_monotonic_time () + HEADS_INTERVAL;
+  res = query (v->hconn,
+               "SELECT d.device_id, d.pubkey, coalesce (s.authenticated_seq, 0), h.device_seq, h.hash, h.sig"
+               "  FROM ingest.device d LEFT JOIN ingest.verify_state s USING (device_id)"
+               "  CROSS JOIN LATERAL (SELECT e.device_seq, e.hash, e.sig FROM ingest.event e"
+               "                       WHERE e.device_id = d.device_id ORDER BY e.device_seq DESC LIMIT 1) h"
+               " WHERE NOT d.blocked AND h.device_seq > coalesce (s.authenticated_seq, 0)",
+               0, NULL, "reading the newest events", error);
+  if (res == NULL)
+    return FALSE;
+  n = PQntuples (res);
+  if (n == 0)
+    return TRUE;
+
+  batch.heads = g_new0 (Head, n);
+  batch.pending = n;
+  g_mutex_init (&batch.lock);
+  g_cond_init (&batch.done);
+  for (int i = 0; i < n; i++)
+    {
+      Head *h = &batch.heads[i];
+      HeadTask *task = g_new (HeadTask, 1);
+
+      g_strlcpy (h->device, PQgetvalue (res, i, 0), sizeof h->device);
+      h->authenticated = g_ascii_strtoll (PQgetvalue (res, i, 2), NULL, 10);
+      h->seq = g_ascii_strtoll (PQgetvalue (res, i, 3), NULL, 10);
+      h->usable = bytea_in (PQgetvalue (res, i, 1), h->public_key, 32) &&
+                  bytea_in (PQgetvalue (res, i, 4), h->hash, 32) &&
+                  bytea_in (PQgetvalue (res, i, 5), h->sig, 64);
+      *task = (HeadTask) { TASK_HEAD, &batch, i };
+      g_thread_pool_push (v->pool, task, NULL);
+    }
+  g_mutex_lock (&batch.lock);
+  while (batch.pending > 0)
+    g_cond_wait (&batch.done, &batch.lock);
+  g_mutex_unlock (&batch.lock);
+
+  for (int i = 0; i < n && ok; i++)
+    {
+      const Head *h = &batch.heads[i];
+      g_autofree char *seq_text = g_strdup_printf ("%" G_GINT64_FORMAT, h->seq);
+      const char *p[2] = { h->device, seq_text };
+      g_autoptr(PGresult) up = NULL;
+
+      v->stats->heads++;
+      if (h->good)
+        {
+          up = query (v->hconn,
+                      "INSERT INTO ingest.verify_state (device_id, authenticated_seq, authenticated_at) VALUES ($1, $2, now ())"
+                      " ON CONFLICT (device_id) DO UPDATE SET"
+                      "   authenticated_seq = greatest (verify_state.authenticated_seq, EXCLUDED.authenticated_seq),"
+                      "   authenticated_at = now ()",
+                      2, p, "recording an authenticated segment", error);
+          v->stats->authenticated += h->seq - h->authenticated;
+        }
+      else
+        {
+          /* Blocked now; the sweep names the first bad row of the segment. */
+          up = query (v->hconn,
+                      "WITH a AS (INSERT INTO ingest.anomaly (kind, site_id, device_id, event_id, detail)"
+                      "  SELECT 'bad_signature', d.site_id, d.device_id,"
+                      "         (SELECT e.event_id FROM ingest.event e WHERE e.device_id = $1 AND e.device_seq = $2::bigint),"
+                      "         jsonb_build_object ('seq', $2::bigint, 'head_seq', $2::bigint)"
+                      "    FROM ingest.device d WHERE d.device_id = $1)"
+                      " UPDATE ingest.device SET blocked = true,"
+                      "   blocked_reason = format ('event %s, the newest, is not signed by this device', $2::text)"
+                      " WHERE device_id = $1",
+                      2, p, "recording a bad signature", error);
+          v->stats->bad_heads++;
+        }
+      ok = up != NULL;
+    }
+  g_free (batch.heads);
+  g_mutex_clear (&batch.lock);
+  g_cond_clear (&batch.done);
+  return ok;
 }
 
 static gboolean
@@ -1863,6 +2044,7 @@ get_verify_page (PGconn  *conn,
   return res;
 }
 
+/* Rows checked one by one are authenticated too. */
 static gboolean
 record_verified (PGconn      *conn,
                  const char  *device,
@@ -1873,26 +2055,200 @@ record_verified (PGconn      *conn,
   const char *p[2] = { device, seq_text };
   g_autoptr(PGresult) up =
     query (conn,
-           "INSERT INTO ingest.verify_state (device_id, verified_seq, verified_at) VALUES ($1, $2, now ())"
-           " ON CONFLICT (device_id) DO UPDATE SET verified_seq = EXCLUDED.verified_seq, verified_at = now ()",
+           "INSERT INTO ingest.verify_state (device_id, verified_seq, verified_at, authenticated_seq, authenticated_at)"
+           " VALUES ($1, $2, now (), $2, now ())"
+           " ON CONFLICT (device_id) DO UPDATE SET verified_seq = EXCLUDED.verified_seq, verified_at = now (),"
+           "   authenticated_seq = greatest (verify_state.authenticated_seq, EXCLUDED.verified_seq)",
            2, p, "recording the check", error);
 
   return up != NULL;
 }
 
+/* The first bad row of a device: completes the anomaly a bad head opened,
+ * or opens one; blocks the device and names the row. */
+static gboolean
+record_first_bad (PGconn      *conn,
+                  const char  *device,
+                  gint64       seq,
+                  GError     **error)
+{
+  g_autofree char *seq_text = g_strdup_printf ("%" G_GINT64_FORMAT, seq);
+  const char *p[2] = { device, seq_text };
+  g_autoptr(PGresult) res =
+    query (conn,
+           "WITH bad AS (SELECT e.event_id FROM ingest.event e WHERE e.device_id = $1 AND e.device_seq = $2::bigint),"
+           " head AS (UPDATE ingest.anomaly a SET event_id = (SELECT event_id FROM bad),"
+           "            detail = a.detail || jsonb_build_object ('seq', $2::bigint, 'first_bad_seq', $2::bigint)"
+           "          WHERE a.device_id = $1 AND a.kind = 'bad_signature' AND a.detail ? 'head_seq'"
+           "            AND NOT a.detail ? 'first_bad_seq' RETURNING a.id),"
+           " a AS (INSERT INTO ingest.anomaly (kind, site_id, device_id, event_id, detail)"
+           "  SELECT 'bad_signature', d.site_id, d.device_id, (SELECT event_id FROM bad),"
+           "         jsonb_build_object ('seq', $2::bigint, 'first_bad_seq', $2::bigint)"
+           "    FROM ingest.device d WHERE d.device_id = $1 AND NOT EXISTS (SELECT 1 FROM head))"
+           " UPDATE ingest.device SET blocked = true,"
+           "   blocked_reason = format ('event %s is not signed by this device', $2::text)"
+           " WHERE device_id = $1",
+           2, p, "recording a bad signature", error);
+
+  return res != NULL;
+}
+
+/* Waits for a page's chunks, looking at the heads meanwhile. */
+static gboolean
+wait_page (Verifier    *v,
+           VerifyPage  *page,
+           GError     **error)
+{
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&page->lock);
+  while (page->pending > 0)
+    {
+      if (ok && g_get_monotonic_time () >= v->next_heads)
+        {
+          g_mutex_unlock (&page->lock);
+          ok = check_heads (v, error);
+          g_mutex_lock (&page->lock);
+          continue;
+        }
+      g_cond_wait_until (&page->done, &page->lock, ok ? v->next_heads : G_MAXINT64);
+    }
+  g_mutex_unlock (&page->lock);
+  return ok;
+}
+
+/* Checks every row of @device after @after, page by page, until the first
+ * bad one (recorded) or the end. */
+static gboolean
+sweep_device (Verifier    *v,
+              PGconn      *conn,
+              VerifyPage  *page,
+              const char  *device,
+              gint64       after,
+              GError     **error)
+{
+  g_autoptr(PGresult) res = NULL;
+
+  page->has_before = FALSE;
+  /* From the last row checked (its hash is the next row's link). */
+  if (!send_verify_page (conn, device, MAX (after, 1), error) || (res = get_verify_page (conn, error)) == NULL)
+    return FALSE;
+
+  while (PQntuples (res) > 0)
+    {
+      int n = PQntuples (res);
+      gboolean more = n == VERIFY_PAGE;
+      gboolean send_failed = FALSE;
+      guint from_bad = G_MAXUINT;
+
+      page->n = 0;
+      for (int r = 0; r < n; r++)
+        {
+          VerifyRow *row = &page->rows[page->n];
+          guint32 hi, lo;
+
+          memcpy (&hi, PQgetvalue (res, r, 0), 4);
+          memcpy (&lo, PQgetvalue (res, r, 0) + 4, 4);
+          row->seq = (gint64) (((guint64) GUINT32_FROM_BE (hi) << 32) | GUINT32_FROM_BE (lo));
+          if (!binary_field (res, r, 1, row->prev_hash, 32) || !binary_field (res, r, 2, row->hash, 32) ||
+              !binary_field (res, r, 3, row->sig, 64))
+            {
+              from_bad = MIN (from_bad, page->n);
+              memset (row->sig, 0, 64);
+            }
+          /* The row already checked only gives its hash as the link. */
+          if (row->seq <= after)
+            {
+              memcpy (page->before, row->hash, 32);
+              page->has_before = TRUE;
+              continue;
+            }
+          page->n++;
+        }
+      g_clear_pointer (&res, PQclear);
+      if (page->n == 0 && !more)
+        break;
+
+      page->first_bad = from_bad;
+      page->pending = (page->n + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
+      for (guint i = 0; i < page->n; i += VERIFY_CHUNK)
+        {
+          VerifyChunk *chunk = g_new (VerifyChunk, 1);
+
+          *chunk = (VerifyChunk) { TASK_CHUNK, page, i, MIN (i + VERIFY_CHUNK, page->n) };
+          g_thread_pool_push (v->pool, chunk, NULL);
+        }
+      /* The next page travels while this one is checked. */
+      if (more && page->n > 0 && !send_verify_page (conn, device, page->rows[page->n - 1].seq, error))
+        send_failed = TRUE;
+      if (!wait_page (v, page, send_failed ? NULL : error) || send_failed)
+        return FALSE;
+      if (more && page->n > 0 && (res = get_verify_page (conn, error)) == NULL)
+        return FALSE;
+
+      if (page->first_bad != G_MAXUINT)
+        {
+          const VerifyRow *r = &page->rows[page->first_bad];
+
+          g_clear_pointer (&res, PQclear);
+          v->stats->checked += page->first_bad;
+          if (!record_first_bad (conn, device, r->seq, error) ||
+              (page->first_bad > 0 && !record_verified (conn, device, r->seq - 1, error)))
+            return FALSE;
+          v->stats->bad++;
+          return TRUE;
+        }
+      v->stats->checked += page->n;
+      if (page->n > 0)
+        {
+          after = page->rows[page->n - 1].seq;
+          memcpy (page->before, page->rows[page->n - 1].hash, 32);
+          page->has_before = TRUE;
+          if (!record_verified (conn, device, after, error))
+            return FALSE;
+        }
+      if (res == NULL)
+        break;
+    }
+  return TRUE;
+}
+
+/* Devices to sweep: those a bad head blocked and whose first bad row is not
+ * named yet come first, then every unblocked one. */
+static PGresult *
+sweep_devices (PGconn   *conn,
+               gboolean  only_named_pending,
+               GError  **error)
+{
+  g_autofree char *sql =
+    g_strdup_printf ("SELECT device_id, pubkey, after FROM ("
+                     " SELECT d.device_id, d.pubkey, coalesce (v.verified_seq, 0) AS after,"
+                     "        EXISTS (SELECT 1 FROM ingest.anomaly a WHERE a.device_id = d.device_id"
+                     "                  AND a.kind = 'bad_signature' AND a.detail ? 'head_seq'"
+                     "                  AND NOT a.detail ? 'first_bad_seq') AS unnamed,"
+                     "        d.blocked"
+                     "   FROM ingest.device d LEFT JOIN ingest.verify_state v USING (device_id)) x"
+                     " WHERE unnamed%s ORDER BY unnamed DESC, device_id",
+                     only_named_pending ? "" : " OR NOT blocked");
+
+  return query (conn, sql, 0, NULL, "the device list", error);
+}
+
 gboolean
-wt_central_verify (const char  *conninfo,
-                   gint64      *out_checked,
-                   gint64      *out_bad,
-                   GError     **error)
+wt_central_verify_full (const char            *conninfo,
+                        WtCentralVerifyFlags   flags,
+                        WtCentralVerifyStats  *out_stats,
+                        GError               **error)
 {
   g_autoptr(PGconn) conn = NULL;
-  g_autoptr(PGresult) devices = NULL;
-  GThreadPool *pool;
+  g_autoptr(PGconn) hconn = NULL;
+  WtCentralVerifyStats stats = { 0 };
+  Verifier v = { 0 };
   VerifyPage page = { 0 };
-  gint64 checked = 0, bad = 0;
   gboolean ok = FALSE;
 
+  if (out_stats)
+    *out_stats = stats;
   if (sodium_init () < 0)
     {
       g_set_error (error, WT_SYNC_ERROR, WT_SYNC_ERROR_CONFIG, _("The cryptography library could not start."));
@@ -1901,138 +2257,66 @@ wt_central_verify (const char  *conninfo,
   conn = connect_to (conninfo, error);
   if (conn == NULL)
     return FALSE;
-
-  devices = query (conn,
-                   "SELECT d.device_id, d.pubkey, coalesce (v.verified_seq, 0) FROM ingest.device d"
-                   "  LEFT JOIN ingest.verify_state v USING (device_id) WHERE NOT d.blocked",
-                   0, NULL, "the device list", error);
-  if (devices == NULL)
+  hconn = connect_to (conninfo, error);
+  if (hconn == NULL)
     return FALSE;
 
-  pool = g_thread_pool_new (verify_chunk_cb, NULL, CLAMP (g_get_num_processors (), 1, 16), FALSE, NULL);
+  v.conninfo = conninfo;
+  v.hconn = hconn;
+  v.stats = &stats;
+  v.pool = g_thread_pool_new (verify_task_cb, NULL, CLAMP (g_get_num_processors (), 1, 16), FALSE, NULL);
+  g_thread_pool_set_sort_function (v.pool, task_order, NULL);
   g_mutex_init (&page.lock);
   g_cond_init (&page.done);
   page.rows = g_new (VerifyRow, VERIFY_PAGE);
 
-  for (int d = 0; d < PQntuples (devices); d++)
+  /* Heads first, then the sweep (which looks at the heads again while it
+   * works), then the segments a bad head blocked in the meantime. */
+  if (!check_heads (&v, error))
+    goto out;
+  for (int pass = 0; pass < 2 && !(flags & WT_CENTRAL_VERIFY_HEADS_ONLY); pass++)
     {
-      const char *device = PQgetvalue (devices, d, 0);
-      guint8 pk[32];
-      gint64 after = g_ascii_strtoll (PQgetvalue (devices, d, 2), NULL, 10);
-      g_autoptr(PGresult) res = NULL;
+      g_autoptr(PGresult) devices = sweep_devices (conn, pass == 1, error);
 
-      if (!bytea_in (PQgetvalue (devices, d, 1), pk, 32))
-        continue;
-      page.public_key = pk;
-      page.has_before = FALSE;
-
-      /* From the last row checked (its hash is the next row's link). */
-      if (!send_verify_page (conn, device, MAX (after, 1), error) || (res = get_verify_page (conn, error)) == NULL)
+      if (devices == NULL)
         goto out;
-
-      while (PQntuples (res) > 0)
+      for (int d = 0; d < PQntuples (devices); d++)
         {
-          int n = PQntuples (res);
-          gboolean more = n == VERIFY_PAGE;
-          gboolean send_failed = FALSE;
-          guint from_bad = G_MAXUINT;
+          guint8 pk[32];
 
-          page.n = 0;
-          for (int r = 0; r < n; r++)
-            {
-              VerifyRow *row = &page.rows[page.n];
-              guint32 hi, lo;
-
-              memcpy (&hi, PQgetvalue (res, r, 0), 4);
-              memcpy (&lo, PQgetvalue (res, r, 0) + 4, 4);
-              row->seq = (gint64) (((guint64) GUINT32_FROM_BE (hi) << 32) | GUINT32_FROM_BE (lo));
-              if (!binary_field (res, r, 1, row->prev_hash, 32) || !binary_field (res, r, 2, row->hash, 32) ||
-                  !binary_field (res, r, 3, row->sig, 64))
-                {
-                  from_bad = MIN (from_bad, page.n);
-                  memset (row->sig, 0, 64);
-                }
-              /* The row already checked only gives its hash as the link. */
-              if (row->seq <= after)
-                {
-                  memcpy (page.before, row->hash, 32);
-                  page.has_before = TRUE;
-                  continue;
-                }
-              page.n++;
-            }
-          g_clear_pointer (&res, PQclear);
-          if (page.n == 0 && !more)
-            break;
-
-          page.first_bad = from_bad;
-          page.pending = (page.n + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
-          for (guint i = 0; i < page.n; i += VERIFY_CHUNK)
-            {
-              VerifyChunk *chunk = g_new (VerifyChunk, 1);
-
-              *chunk = (VerifyChunk) { &page, i, MIN (i + VERIFY_CHUNK, page.n) };
-              g_thread_pool_push (pool, chunk, NULL);
-            }
-          /* The next page travels while this one is checked. */
-          if (more && page.n > 0 && !send_verify_page (conn, device, page.rows[page.n - 1].seq, error))
-            send_failed = TRUE;
-          g_mutex_lock (&page.lock);
-          while (page.pending > 0)
-            g_cond_wait (&page.done, &page.lock);
-          g_mutex_unlock (&page.lock);
-          if (send_failed)
+          if (!bytea_in (PQgetvalue (devices, d, 1), pk, 32))
+            continue;
+          page.public_key = pk;
+          if (!sweep_device (&v, conn, &page, PQgetvalue (devices, d, 0),
+                             g_ascii_strtoll (PQgetvalue (devices, d, 2), NULL, 10), error))
             goto out;
-          if (more && page.n > 0 && (res = get_verify_page (conn, error)) == NULL)
-            goto out;
-
-          if (page.first_bad != G_MAXUINT)
-            {
-              const VerifyRow *r = &page.rows[page.first_bad];
-              g_autofree char *seq_text = g_strdup_printf ("%" G_GINT64_FORMAT, r->seq);
-              const char *p[2] = { device, seq_text };
-              g_autoptr(PGresult) ins = NULL;
-
-              g_clear_pointer (&res, PQclear);
-              checked += page.first_bad;
-              ins = query (conn,
-                           "WITH a AS (INSERT INTO ingest.anomaly (kind, site_id, device_id, event_id, detail)"
-                           "  SELECT 'bad_signature', d.site_id, d.device_id,"
-                           "         (SELECT e.event_id FROM ingest.event e WHERE e.device_id = $1 AND e.device_seq = $2::bigint),"
-                           "         jsonb_build_object ('seq', $2::bigint) FROM ingest.device d WHERE d.device_id = $1)"
-                           " UPDATE ingest.device SET blocked = true,"
-                           "   blocked_reason = format ('event %s is not signed by this device', $2::text)"
-                           " WHERE device_id = $1",
-                           2, p, "recording a bad signature", error);
-              if (ins == NULL || (page.first_bad > 0 && !record_verified (conn, device, r->seq - 1, error)))
-                goto out;
-              bad++;
-              break;
-            }
-          checked += page.n;
-          if (page.n > 0)
-            {
-              after = page.rows[page.n - 1].seq;
-              memcpy (page.before, page.rows[page.n - 1].hash, 32);
-              page.has_before = TRUE;
-              if (!record_verified (conn, device, after, error))
-                goto out;
-            }
-          if (res == NULL)
-            break;
         }
     }
-  ok = TRUE;
+  ok = (flags & WT_CENTRAL_VERIFY_HEADS_ONLY) || check_heads (&v, error);
 
 out:
-  g_thread_pool_free (pool, FALSE, TRUE);
+  g_thread_pool_free (v.pool, FALSE, TRUE);
   g_free (page.rows);
   g_mutex_clear (&page.lock);
   g_cond_clear (&page.done);
+  if (out_stats)
+    *out_stats = stats;
+  return ok;
+}
+
+gboolean
+wt_central_verify (const char  *conninfo,
+                   gint64      *out_checked,
+                   gint64      *out_bad,
+                   GError     **error)
+{
+  WtCentralVerifyStats stats = { 0 };
+  gboolean ok = wt_central_verify_full (conninfo, WT_CENTRAL_VERIFY_DEFAULT, &stats, error);
+
   if (out_checked)
-    *out_checked = checked;
+    *out_checked = stats.checked;
   if (out_bad)
-    *out_bad = bad;
+    *out_bad = stats.bad;
   return ok;
 }
 

@@ -124,8 +124,35 @@ gboolean     wt_central_add_office        (const char     *conninfo,
 char        *wt_central_office_role       (const char     *name) G_GNUC_WARN_UNUSED_RESULT;
 /* The role a site logs in as. */
 char        *wt_central_site_role         (const char     *site_id) G_GNUC_WARN_UNUSED_RESULT;
-/* Checks the Ed25519 signature of every event not checked before with
- * libsodium (SQL cannot); a bad one is an anomaly and blocks its device. */
+typedef struct
+{
+  gint64 heads;           /* newest events whose signature was checked */
+  gint64 bad_heads;       /* of them bad: device blocked at once */
+  gint64 authenticated;   /* events newly authenticated by a good head */
+  gint64 checked;         /* events whose own signature the sweep checked */
+  gint64 bad;             /* events the sweep named as the first bad one */
+} WtCentralVerifyStats;
+
+/* Central verification with libsodium (SQL cannot check Ed25519), in two
+ * steps on one pool of worker threads. First each device's newest event
+ * above verify_state.authenticated_seq: apply_stage() proved every hash and
+ * link at ingest, so its good signature authenticates the segment before it;
+ * a bad one is an anomaly and blocks the device at once. Then, at lower
+ * priority, the sweep checks every event's own signature not checked before
+ * (verify_state.verified_seq); the first bad one is an anomaly (completing
+ * a bad head's) and blocks its device. Heads are looked at again while the
+ * sweep works. */
+typedef enum
+{
+  WT_CENTRAL_VERIFY_DEFAULT    = 0,
+  WT_CENTRAL_VERIFY_HEADS_ONLY = 1 << 0,   /* authenticate segments, no sweep */
+} WtCentralVerifyFlags;
+
+gboolean     wt_central_verify_full       (const char     *conninfo,
+                                           WtCentralVerifyFlags flags,
+                                           WtCentralVerifyStats *out_stats,
+                                           GError        **error);
+/* wt_central_verify_full(), giving only the sweep's counts. */
 gboolean     wt_central_verify            (const char     *conninfo,
                                            gint64         *out_checked,
                                            gint64         *out_bad,

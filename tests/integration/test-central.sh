@@ -214,12 +214,22 @@ check "after a server crash mid-mirror (rc=$rc, kept $got) the rerun pulls exact
 check "after the crash: the cache holds exactly the store's events, each once" cache_matches "$T/crash.wtl"
 check "after the crash: the store equals the sites" central_matches
 
-# ---- Signatures: the verifier checks pages on every core ------------------------------------------
+# ---- Signatures: signed heads authenticate segments, the sweep checks every event ----------------
+devices=$(q 'SELECT count(*) FROM ingest.device d WHERE NOT blocked AND EXISTS (SELECT 1 FROM ingest.event e WHERE e.device_id = d.device_id)')
 run central verify --dsn "$PG_ADMIN_DSN"
-check "central verify checks every signature (several pages, every core)" \
-  test "$(status)" = 0 -a "$(cat "$T/out")" = "checked $total signatures, 0 bad"
+check "central verify authenticates every stored event by its device's signed head" \
+  test "$(status)" = 0 -a "$(head -n1 "$T/out")" = "authenticated $total events by $devices signed heads, 0 bad"
+check "then sweeps every signature (several pages, every core)" \
+  test "$(tail -n1 "$T/out")" = "checked $total signatures, 0 bad"
+check "the store shows every row authenticated and swept" \
+  test "$(q 'SELECT sum (unverified + authenticated_not_swept) FROM ingest.verification')" = 0
 run central verify --dsn "$PG_ADMIN_DSN"
-check "and again: nothing new to check" test "$(cat "$T/out")" = "checked 0 signatures, 0 bad"
+check "and again: nothing new to check" \
+  test "$(cat "$T/out")" = "authenticated 0 events by 0 signed heads, 0 bad"$'\n'"checked 0 signatures, 0 bad"
+
+# A signature corrupted deep in a chain whose hashes are intact: the head
+# authenticates the segment (its hashes chain into the signed head), the
+# sweep still finds the bad signature, names it and blocks the device.
 "$HELPER" "$T/a.wtl" gen 45000
 "$CLI" "${A[@]}" sync --connection "$T/a.conn" --no-pull >/dev/null
 head=$(q "SELECT last_seq FROM ingest.sync_cursor WHERE device_id = '$DEV_A'")
@@ -227,14 +237,42 @@ badseq=$((head - 1234))
 q "ALTER TABLE ingest.event DISABLE TRIGGER event_append_only;
    UPDATE ingest.event SET sig = set_byte (sig, 7, get_byte (sig, 7) # 1) WHERE device_id = '$DEV_A' AND device_seq = $badseq;
    ALTER TABLE ingest.event ENABLE TRIGGER event_append_only" >/dev/null
+run central verify --dsn "$PG_ADMIN_DSN" --heads-only
+check "heads only: the segment with a bad middle signature is authenticated by its valid head" \
+  test "$(status)" = 0 -a "$(cat "$T/out")" = "authenticated 45000 events by 1 signed heads, 0 bad"$'\n'"checked 0 signatures, 0 bad"
+check "the store shows it authenticated, not swept, the device not blocked" \
+  test "$(q "SELECT authenticated_seq || ' ' || authenticated_not_swept || ' ' || unverified || ' ' || blocked FROM ingest.verification WHERE device_id = '$DEV_A'")" = "$head 45000 0 false"
 run central verify --dsn "$PG_ADMIN_DSN"
-check "a forged signature in the third page is found; the rows before it count" \
-  test "$(status)" = 3 -a "$(cat "$T/out")" = "checked $((45000 - 1234 - 1)) signatures, 1 bad"
+check "the sweep finds the forged signature in the third page; the rows before it count" \
+  test "$(status)" = 3 -a "$(cat "$T/out")" = "authenticated 0 events by 0 signed heads, 0 bad"$'\n'"checked $((45000 - 1234 - 1)) signatures, 1 bad"
 check "it is an anomaly naming the event" \
   test "$(q "SELECT count(*) FROM ingest.anomaly WHERE kind = 'bad_signature' AND device_id = '$DEV_A' AND (detail ->> 'seq')::bigint = $badseq AND event_id IS NOT NULL")" = 1
 check "the device is blocked and the check keeps its place before the bad row" \
   test "$(q "SELECT d.blocked::text || ' ' || v.verified_seq FROM ingest.device d JOIN ingest.verify_state v USING (device_id) WHERE device_id = '$DEV_A'")" = "true $((badseq - 1))"
+check "the segment stays authenticated up to the head; its rows after the bad one are not swept" \
+  test "$(q "SELECT authenticated_seq || ' ' || swept_seq FROM ingest.verification WHERE device_id = '$DEV_A'")" = "$head $((badseq - 1))"
 check "after the forged signature: the store equals the sites" central_matches
+
+# A bad head: the device is blocked at once, then its segment is checked
+# event by event and the anomaly names the first bad event.
+DEV_B=$(sqlite3 "$T/b.wtl" "SELECT device_id FROM device WHERE is_local = 1")
+"$HELPER" "$T/b.wtl" gen 3000
+"$CLI" "${B[@]}" sync --connection "$T/b.conn" --no-pull >/dev/null
+headb=$(q "SELECT last_seq FROM ingest.sync_cursor WHERE device_id = '$DEV_B'")
+q "ALTER TABLE ingest.event DISABLE TRIGGER event_append_only;
+   UPDATE ingest.event SET sig = set_byte (sig, 9, get_byte (sig, 9) # 4)
+    WHERE device_id = '$DEV_B' AND device_seq IN ($headb, $((headb - 700)));
+   ALTER TABLE ingest.event ENABLE TRIGGER event_append_only" >/dev/null
+run central verify --dsn "$PG_ADMIN_DSN"
+check "a bad head is reported, and the sweep of its segment stops at the first bad event" \
+  test "$(status)" = 3 -a "$(cat "$T/out")" = "authenticated 0 events by 1 signed heads, 1 bad"$'\n'"checked $((3000 - 700 - 1)) signatures, 1 bad"
+check "one anomaly, naming the head and the first bad event" \
+  test "$(q "SELECT count(*) || ' ' || min (detail ->> 'head_seq') || ' ' || min (detail ->> 'first_bad_seq') || ' ' || count (event_id) FROM ingest.anomaly WHERE kind = 'bad_signature' AND device_id = '$DEV_B'")" = "1 $headb $((headb - 700)) 1"
+check "the device with the bad head is blocked, nothing of it authenticated past the last good check" \
+  test "$(q "SELECT blocked || ' ' || swept_seq || ' ' || (authenticated_seq < $headb) FROM ingest.verification WHERE device_id = '$DEV_B'")" = "true $((headb - 701)) true"
+run "${B[@]}" sync --connection "$T/b.conn" --no-pull
+check "a device blocked for a bad head is refused" grep -q 'blocked' "$T/err"
+check "after the bad head: the store equals the sites" central_matches
 
 echo "1..$n"
 [ $failed = 0 ]

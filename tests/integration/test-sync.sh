@@ -270,7 +270,9 @@ check "a blocked device stays refused" grep -q 'blocked' "$T/err"
 # ---- Signatures and bundles through the central store ---------------------------------------------
 run central verify --dsn "$PG_ADMIN_DSN"
 check "central verify checks every signature with libsodium" \
-  test "$(status)" = 0 -a "$(cat "$T/out")" = "checked $(( $(own "$T/a.wtl") + $(own "$T/b.wtl") )) signatures, 0 bad"
+  test "$(status)" = 0 -a "$(tail -n1 "$T/out")" = "checked $(( $(own "$T/a.wtl") + $(own "$T/b.wtl") )) signatures, 0 bad"
+check "and authenticates every stored event by its device's signed head first" \
+  test "$(head -n1 "$T/out")" = "authenticated $(( $(own "$T/a.wtl") + $(own "$T/b.wtl") )) events by 2 signed heads, 0 bad"
 
 USCC_D=91310000MA1FL0XX2F
 "$CLI" central add-site --dsn "$PG_ADMIN_DSN" --site $USCC_D --name 无网络站点 --out "$T/d.conn" >/dev/null
