@@ -7,6 +7,7 @@
  * restarted server or the same batch sent twice at once all end with every
  * event stored exactly once.
  */
+#define _GNU_SOURCE 1   /* SCHED_IDLE */
 #include "config.h"
 
 #include <errno.h>
@@ -17,6 +18,10 @@
 #include <libsecret/secret.h>
 #include <sodium.h>
 #include <string.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1777,6 +1782,12 @@ fail:
 #define VERIFY_PAGE 20000
 #define VERIFY_CHUNK 1000
 #define HEADS_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
+/* The pool's own threads run under SCHED_IDLE (else at nice 19): on a
+ * store that also ingests, the sweep takes only the CPU that the pushes and
+ * their PostgreSQL backends leave; a waking backend preempts it at once,
+ * whatever its process group. A head is one signature per device and jumps
+ * the pool's queue. */
+#define VERIFY_NICE 19
 
 typedef enum
 {
@@ -1899,6 +1910,18 @@ static void
 verify_task_cb (gpointer data,
                 gpointer user_data)
 {
+  static GPrivate lowered;
+
+  /* The pool is exclusive: these threads serve only the verifier. */
+  if (g_private_get (&lowered) == NULL)
+    {
+      struct sched_param param = { 0 };
+
+      if (pthread_setschedparam (pthread_self (), SCHED_IDLE, &param) != 0 &&
+          setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), VERIFY_NICE) != 0)
+        g_debug ("verifier: no lower priority: %s", g_strerror (errno));
+      g_private_set (&lowered, GINT_TO_POINTER (1));
+    }
   if (*(TaskKind *) data == TASK_HEAD)
     verify_head (data);
   else
@@ -2264,7 +2287,7 @@ wt_central_verify_full (const char            *conninfo,
   v.conninfo = conninfo;
   v.hconn = hconn;
   v.stats = &stats;
-  v.pool = g_thread_pool_new (verify_task_cb, NULL, CLAMP (g_get_num_processors (), 1, 16), FALSE, NULL);
+  v.pool = g_thread_pool_new (verify_task_cb, NULL, CLAMP (g_get_num_processors (), 1, 16), TRUE, NULL);
   g_thread_pool_set_sort_function (v.pool, task_order, NULL);
   g_mutex_init (&page.lock);
   g_cond_init (&page.done);
