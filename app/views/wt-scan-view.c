@@ -2044,6 +2044,7 @@ typedef struct
   char       *carrier;
   char       *vehicle;
   char       *receiver;
+  char       *receiver_licence;
   WtManifest *manifest;
 } NewManifestJob;
 
@@ -2057,6 +2058,7 @@ new_manifest_job_free (gpointer pointer)
   g_free (job->carrier);
   g_free (job->vehicle);
   g_free (job->receiver);
+  g_free (job->receiver_licence);
   g_clear_pointer (&job->manifest, wt_manifest_free);
   g_free (job);
 }
@@ -2068,7 +2070,8 @@ new_manifest_thread (gpointer      data,
 {
   NewManifestJob *job = data;
 
-  job->manifest = wt_ledger_manifest_new (job->ledger, job->number, job->carrier, job->vehicle, job->receiver, error);
+  job->manifest = wt_ledger_manifest_new_full (job->ledger, job->number, job->carrier, job->vehicle,
+                                              job->receiver, job->receiver_licence, error);
   return job->manifest != NULL ? GINT_TO_POINTER (TRUE) : NULL;
 }
 
@@ -2117,6 +2120,7 @@ manifest_dialog_response_cb (WtScanView           *self,
   job->carrier = stripped (wt_scan_manifest_dialog_get_carrier (dialog));
   job->vehicle = stripped (wt_scan_manifest_dialog_get_vehicle (dialog));
   job->receiver = stripped (wt_scan_manifest_dialog_get_receiver (dialog));
+  job->receiver_licence = stripped (wt_scan_manifest_dialog_get_receiver_licence (dialog));
   gtk_widget_set_visible (GTK_WIDGET (dialog), FALSE);
 
   work_started (self);

@@ -21,6 +21,7 @@
 #include "wt-handover.h"
 #include "wt-hazard.h"
 #include "wt-scan-handover-dialog.h"
+#include "wt-scan-manifest-dialog.h"
 #include "wt-scan-manifest-panel.h"
 #include "wt-scan-preview.h"
 #include "wt-scan-view.h"
@@ -625,6 +626,56 @@ test_handover (Fixture       *fixture,
   screenshot (fixture->window, "scan-handed-over");
 }
 
+/* A manifest opened through its dialog, as a clerk does: the receiver's
+ * licence number is checked as it is typed and recorded with the manifest
+ * (HJ 1259 lists what was sent out by receiver and licence). */
+static gboolean
+some_manifest_open (gpointer data)
+{
+  return wt_scan_view_get_manifest_id (data) != NULL && !wt_scan_view_get_busy (data);
+}
+
+static void
+set_row (WtScanManifestDialog *dialog,
+         const char           *name,
+         const char           *text)
+{
+  gtk_editable_set_text (child (dialog, WT_TYPE_SCAN_MANIFEST_DIALOG, name), text);
+}
+
+static void
+test_manifest_dialog (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WtManifest) m = NULL;
+  WtScanManifestDialog *dialog;
+
+  gtk_widget_activate_action (GTK_WIDGET (fixture->view), "scan.new-manifest", NULL);
+  dialog = find_toplevel (WT_TYPE_SCAN_MANIFEST_DIALOG);
+  g_assert_nonnull (dialog);
+  set_row (dialog, "carrier_row", "福州危废运输有限公司");
+  set_row (dialog, "vehicle_row", "闽A·D1234");
+  set_row (dialog, "receiver_row", "福建环保处置中心");
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "create"));
+
+  /* A licence pasted with a line break in it is not a licence number. */
+  set_row (dialog, "licence_row", "闽危\n0021");
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "create"));
+  g_assert_true (gtk_widget_get_visible (child (dialog, WT_TYPE_SCAN_MANIFEST_DIALOG, "licence_label")));
+  set_row (dialog, "licence_row", "闽危废经营第0021号");
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "create"));
+  screenshot (dialog, "scan-manifest-dialog");
+
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "create");
+  g_assert_true (wait_until (some_manifest_open, fixture->view, TIMEOUT_MS));
+
+  m = wt_ledger_get_manifest (fixture->ledger, wt_scan_view_get_manifest_id (fixture->view), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (m->receiver, ==, "福建环保处置中心");
+  g_assert_cmpstr (m->receiver_licence, ==, "闽危废经营第0021号");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -646,6 +697,7 @@ main (int   argc,
   g_test_add ("/ui/scan/scanner", Fixture, "none", fixture_set_up, test_scanner, fixture_tear_down);
   g_test_add ("/ui/scan/reconciliation", Fixture, "none", fixture_set_up, test_reconciliation, fixture_tear_down);
   g_test_add ("/ui/scan/handover", Fixture, "none", fixture_set_up, test_handover, fixture_tear_down);
+  g_test_add ("/ui/scan/manifest-dialog", Fixture, "none", fixture_set_up, test_manifest_dialog, fixture_tear_down);
 
   status = g_test_run ();
   g_clear_object (&the_app);
