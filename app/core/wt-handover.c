@@ -1636,10 +1636,10 @@ out:
 /* A person confirms a handover with a short PIN on this device. The first
  * use of a name sets the PIN; later uses must match. The PIN shows that the
  * named person was present, nothing more: it is short by design. Lock held. */
-static gboolean
-check_party (WtLedger       *self,
-             const WtParty  *party,
-             GError        **error)
+gboolean
+wt_ledger_check_party (WtLedger       *self,
+                       const WtParty  *party,
+                       GError        **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *name = g_strstrip (g_strdup (party->name ? party->name : ""));
@@ -1782,7 +1782,7 @@ ship_body (WtLedger  *self,
   guint n = 0;
 
   for (guint i = 0; i < d->n_parties; i++)
-    if (!check_party (self, &d->parties[i], error))
+    if (!wt_ledger_check_party (self, &d->parties[i], error))
       return FALSE;
 
   for (guint i = 0; d->codes[i]; i++)
@@ -1951,7 +1951,7 @@ receive_body (WtLedger  *self,
   guint n = 0;
 
   for (guint i = 0; i < d->n_parties; i++)
-    if (!check_party (self, &d->parties[i], error))
+    if (!wt_ledger_check_party (self, &d->parties[i], error))
       return FALSE;
 
   for (guint i = 0; i < d->n_items; i++)

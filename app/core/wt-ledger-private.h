@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "wt-catalogue.h"
+#include "wt-handover.h"
 #include "wt-ledger.h"
 
 G_BEGIN_DECLS
@@ -119,6 +120,12 @@ typedef struct
   gboolean      have_digest;
   guint8        sig_digest[32];
 } Appender;
+
+/* Checks a person's name and PIN (wt-handover.c); the first use of a name
+ * on this device sets its PIN. Lock held, inside the caller's transaction. */
+gboolean     wt_ledger_check_party      (WtLedger       *self,
+                                         const WtParty  *party,
+                                         GError        **error);
 
 /* The signed chain head (format 5): SHA-256 over every signature of a
  * device's chain in order, and the message the device signs over its head.

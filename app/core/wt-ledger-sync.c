@@ -936,6 +936,16 @@ wt_ledger_resolve_anomaly (WtLedger    *self,
                            const char  *note,
                            GError     **error)
 {
+  return wt_ledger_resolve_anomaly_by (self, id, NULL, note, error);
+}
+
+gboolean
+wt_ledger_resolve_anomaly_by (WtLedger       *self,
+                              gint64          id,
+                              const WtParty  *supervisor,
+                              const char     *note,
+                              GError        **error)
+{
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) node = NULL;
@@ -944,6 +954,7 @@ wt_ledger_resolve_anomaly (WtLedger    *self,
   g_autofree char *container = NULL;
   g_autofree char *source = NULL;
   g_autofree char *trimmed = NULL;
+  g_autofree char *trimmed_name = NULL;
   Appender app = { 0 };
   guint8 event_id[16];
   gboolean ok = FALSE;
@@ -959,11 +970,24 @@ wt_ledger_resolve_anomaly (WtLedger    *self,
       return FALSE;
     }
 
+  if (supervisor != NULL)
+    trimmed_name = g_strstrip (g_strdup (supervisor->name ? supervisor->name : ""));
+  if (supervisor != NULL && trimmed_name[0] == '\0')
+    {
+      g_set_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT,
+                   _("The supervisor who settles an anomaly gives their name."));
+      return FALSE;
+    }
+
   g_mutex_lock (&self->lock);
   if (!wt_ledger_require_site (self, error))
     goto out;
   if (!wt_db_exec (self, "BEGIN IMMEDIATE", error))
     goto out;
+  /* The PIN shows the supervisor was there; a first use sets it, in this
+   * same transaction. */
+  if (supervisor != NULL && !wt_ledger_check_party (self, supervisor, error))
+    goto fail;
 
   stmt = wt_db_prepare (self, "SELECT kind, container_code, source, resolved_by FROM anomaly WHERE id = ?1", error);
   if (stmt == NULL)
@@ -1001,6 +1025,11 @@ wt_ledger_resolve_anomaly (WtLedger    *self,
   json_builder_add_string_value (b, kind);
   json_builder_set_member_name (b, "note");
   json_builder_add_string_value (b, trimmed);
+  if (supervisor != NULL)
+    {
+      json_builder_set_member_name (b, "supervisor");
+      json_builder_add_string_value (b, trimmed_name);
+    }
   json_builder_end_object (b);
   node = json_builder_get_root (b);
   payload = wt_json_text (node);

@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include "wt-handover.h"
 #include "wt-ledger.h"
 
 G_BEGIN_DECLS
@@ -259,6 +260,14 @@ gboolean     wt_ledger_resolve_anomaly   (WtLedger     *self,
                                           gint64        id,
                                           const char   *note,
                                           GError      **error);
+/* The same, settled by a named supervisor whose PIN is checked as a
+ * handover party's is (the first use of a name on this device sets it);
+ * the name is recorded in the resolution event. */
+gboolean     wt_ledger_resolve_anomaly_by (WtLedger      *self,
+                                           gint64         id,
+                                           const WtParty *supervisor,
+                                           const char    *note,
+                                           GError       **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WtSyncEvent, wt_sync_event_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WtSyncKey, wt_sync_key_free)

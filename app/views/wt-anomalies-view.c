@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
@@ -441,6 +443,8 @@ typedef struct
 {
   WtLedger *ledger;
   gint64    id;
+  char     *supervisor;
+  char     *pin;
   char     *note;
 } Resolve;
 
@@ -450,6 +454,10 @@ resolve_free (gpointer pointer)
   Resolve *resolve = pointer;
 
   g_clear_object (&resolve->ledger);
+  g_free (resolve->supervisor);
+  if (resolve->pin != NULL)
+    explicit_bzero (resolve->pin, strlen (resolve->pin));
+  g_free (resolve->pin);
   g_free (resolve->note);
   g_free (resolve);
 }
@@ -461,7 +469,9 @@ resolve_thread (gpointer      data,
 {
   Resolve *resolve = data;
 
-  if (!wt_ledger_resolve_anomaly (resolve->ledger, resolve->id, resolve->note, error))
+  WtParty supervisor = { resolve->supervisor, resolve->pin };
+
+  if (!wt_ledger_resolve_anomaly_by (resolve->ledger, resolve->id, &supervisor, resolve->note, error))
     return NULL;
   return GINT_TO_POINTER (TRUE);
 }
@@ -490,6 +500,7 @@ void
 wt_anomalies_view_resolve (WtAnomaliesView *self,
                            gint64           id,
                            const char      *supervisor,
+                           const char      *pin,
                            const char      *reason)
 {
   g_autofree char *name = NULL;
@@ -512,8 +523,9 @@ wt_anomalies_view_resolve (WtAnomaliesView *self,
   resolve = g_new0 (Resolve, 1);
   resolve->ledger = g_object_ref (self->ledger);
   resolve->id = id;
-  /* Translators: the note of a resolution event: the reason, then who settled it */
-  resolve->note = g_strdup_printf (_("%s (settled by supervisor %s)"), why, name);
+  resolve->supervisor = g_steal_pointer (&name);
+  resolve->pin = g_strdup (pin != NULL ? pin : "");
+  resolve->note = g_steal_pointer (&why);
   wt_worker_run_async (self, resolve_thread, resolve, resolve_free, NULL, self->cancellable, resolved_cb, NULL);
 }
 
@@ -522,6 +534,7 @@ typedef struct
   WtAnomaliesView *view;
   GtkWindow       *detail;
   GtkEditable     *name;
+  GtkEditable     *pin;
   GtkEditable     *reason;
   gint64           id;
 } ResolveDialog;
@@ -552,6 +565,7 @@ resolve_response_cb (AdwMessageDialog *dialog,
 
   wt_anomalies_view_resolve (d->view, d->id,
                              gtk_editable_get_text (d->name),
+                             gtk_editable_get_text (d->pin),
                              gtk_editable_get_text (d->reason));
   /* The dialog is transient for the detail window and still emitting:
    * close the detail once the dialog has gone. */
@@ -566,10 +580,13 @@ resolve_fields_changed_cb (GtkEditable   *editable,
   GtkWidget *dialog = gtk_widget_get_ancestor (GTK_WIDGET (editable), ADW_TYPE_MESSAGE_DIALOG);
   g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (d->name)));
   g_autofree char *reason = g_strstrip (g_strdup (gtk_editable_get_text (d->reason)));
+  const char *pin = gtk_editable_get_text (d->pin);
+  gsize pin_len = strlen (pin);
+  gboolean pin_ok = pin_len >= 4 && pin_len <= 8 && strspn (pin, "0123456789") == pin_len;
 
   if (dialog != NULL)
     adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "resolve",
-                                             *name != '\0' && *reason != '\0');
+                                             *name != '\0' && pin_ok && *reason != '\0');
 }
 
 static void
@@ -583,19 +600,23 @@ resolve_clicked_cb (GtkButton *button,
   GtkWidget *dialog;
   GtkWidget *group = adw_preferences_group_new ();
   GtkWidget *name = adw_entry_row_new ();
+  GtkWidget *pin = adw_password_entry_row_new ();
   GtkWidget *reason = adw_entry_row_new ();
 
   d->view = g_object_ref (view);
   d->detail = detail;
   d->id = id;
   d->name = GTK_EDITABLE (name);
+  d->pin = GTK_EDITABLE (pin);
   d->reason = GTK_EDITABLE (reason);
 
   dialog = adw_message_dialog_new (detail, _("Settle This Anomaly?"),
                                    _("A supervisor decides which version is right and says why. The ledger keeps both versions and records the decision as a new event; nothing is changed or merged."));
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (name), _("Supervisor's name"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (pin), _("Supervisor's PIN (4–8 digits)"));
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (reason), _("Reason"));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), name);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), pin);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), reason);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), group);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
@@ -607,6 +628,7 @@ resolve_clicked_cb (GtkButton *button,
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "resolve");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_signal_connect (name, "changed", G_CALLBACK (resolve_fields_changed_cb), d);
+  g_signal_connect (pin, "changed", G_CALLBACK (resolve_fields_changed_cb), d);
   g_signal_connect (reason, "changed", G_CALLBACK (resolve_fields_changed_cb), d);
   g_signal_connect_data (dialog, "response", G_CALLBACK (resolve_response_cb), d,
                          (GClosureNotify) (void (*) (void)) resolve_dialog_free, 0);

@@ -32,11 +32,13 @@ gboolean    wt_anomalies_view_get_loading (WtAnomaliesView *self);
  * Returns: (transfer none) (nullable): the window. */
 GtkWindow  *wt_anomalies_view_show_detail (WtAnomaliesView *self,
                                            guint            index);
-/* What the Resolve… dialog does once it has the supervisor and the reason:
- * records the resolution on a worker thread, then reloads. */
+/* What the Resolve… dialog does once it has the supervisor, their PIN and
+ * the reason: checks the PIN and records the resolution on a worker thread,
+ * then reloads (a wrong PIN is said in a toast). */
 void        wt_anomalies_view_resolve     (WtAnomaliesView *self,
                                            gint64           id,
                                            const char      *supervisor,
+                                           const char      *pin,
                                            const char      *reason);
 
 G_END_DECLS

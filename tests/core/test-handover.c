@@ -13,6 +13,7 @@
 #include "wt-decoder.h"
 #include "wt-error.h"
 #include "wt-handover.h"
+#include "wt-ledger-sync.h"
 #include "wt-ledger.h"
 
 #define PRODUCER_USCC "91350100M000100Y43"
@@ -605,6 +606,59 @@ test_receiver_licence (Fixture       *f,
   g_assert_cmpint (wt_ledger_count_events (f->a), ==, n + 2);
 }
 
+/* A supervisor settles an anomaly with their name and PIN, as a handover
+ * party confirms: the first use sets the PIN, a wrong one later is refused
+ * and leaves the anomaly open and the ledger unchanged. */
+static void
+test_resolve_with_pin (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) open = NULL;
+  WtParty boss = { "张主管", "2468" };
+  WtParty wrong = { "张主管", "1357" };
+  WtParty short_pin = { "张主管", "12" };
+  WtParty nobody = { "  ", "2468" };
+  gint64 first, second;
+  gint64 n;
+
+  g_assert_true (wt_ledger_sync_add_anomaly (f->a, "clock_skew", NULL, NULL, NULL, "{}", 1, "local", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (wt_ledger_sync_add_anomaly (f->a, "double_custody", NULL, NULL, NULL, "{}", 2, "local", NULL, &error));
+  g_assert_no_error (error);
+  open = wt_ledger_list_anomalies (f->a, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (open->len, ==, 2);
+  first = ((WtAnomaly *) g_ptr_array_index (open, 0))->id;
+  second = ((WtAnomaly *) g_ptr_array_index (open, 1))->id;
+  n = wt_ledger_count_events (f->a);
+
+  g_assert_false (wt_ledger_resolve_anomaly_by (f->a, first, &nobody, "以出库重量为准", &error));
+  g_assert_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+  g_assert_false (wt_ledger_resolve_anomaly_by (f->a, first, &short_pin, "以出库重量为准", &error));
+  g_assert_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+  g_assert_cmpint (wt_ledger_count_events (f->a), ==, n);
+
+  g_assert_true (wt_ledger_resolve_anomaly_by (f->a, first, &boss, "以出库重量为准", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (wt_ledger_count_events (f->a), ==, n + 1);
+
+  g_assert_false (wt_ledger_resolve_anomaly_by (f->a, second, &wrong, "时钟已校准", &error));
+  g_assert_error (error, WT_ERROR, WT_ERROR_INVALID_INPUT);
+  g_assert_nonnull (strstr (error->message, "张主管"));
+  g_clear_error (&error);
+  g_assert_cmpint (wt_ledger_count_open_anomalies (f->a), ==, 1);
+  g_assert_cmpint (wt_ledger_count_events (f->a), ==, n + 1);
+
+  g_assert_true (wt_ledger_resolve_anomaly_by (f->a, second, &boss, "时钟已校准", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (wt_ledger_count_open_anomalies (f->a), ==, 0);
+  g_assert_true (wt_ledger_verify (f->a, &n, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -620,6 +674,7 @@ main (int    argc,
   ADD ("/handover/failed-check-needs-reason", test_failed_check_needs_reason);
   ADD ("/handover/methods", test_methods);
   ADD ("/handover/receiver-licence", test_receiver_licence);
+  ADD ("/handover/resolve-with-pin", test_resolve_with_pin);
 #undef ADD
 
   return g_test_run ();

@@ -480,6 +480,7 @@ test_anomalies (void)
   GtkWindow *detail;
   AdwMessageDialog *dialog;
   GtkWidget *group, *versions;
+  GtkWidget *pin_row;
   GtkWidget *name_row, *reason_row;
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GPtrArray) all = NULL;
@@ -542,10 +543,17 @@ test_anomalies (void)
   group = adw_message_dialog_get_extra_child (dialog);
   name_row = find_type (group, ADW_TYPE_ENTRY_ROW);
   g_assert_nonnull (name_row);
-  reason_row = gtk_widget_get_next_sibling (name_row);
+  pin_row = gtk_widget_get_next_sibling (name_row);
+  g_assert_true (ADW_IS_PASSWORD_ENTRY_ROW (pin_row));
+  reason_row = gtk_widget_get_next_sibling (pin_row);
   g_assert_true (ADW_IS_ENTRY_ROW (reason_row));
   gtk_editable_set_text (GTK_EDITABLE (name_row), "张主管");
   gtk_editable_set_text (GTK_EDITABLE (reason_row), "司机称重有误，以出库重量为准");
+  /* No PIN, or not 4–8 digits: Settle stays off. */
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "resolve"));
+  gtk_editable_set_text (GTK_EDITABLE (pin_row), "12a4");
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "resolve"));
+  gtk_editable_set_text (GTK_EDITABLE (pin_row), "2468");
   g_assert_true (adw_message_dialog_get_response_enabled (dialog, "resolve"));
   screenshot (dialog, "anomaly-resolve");
   adw_message_dialog_response (dialog, "resolve");
