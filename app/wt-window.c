@@ -7,10 +7,13 @@
  * the window.
  */
 #define G_LOG_DOMAIN "wt-window"
+#define _GNU_SOURCE 1   /* SCHED_IDLE */
 
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <glib/gi18n.h>
 
@@ -58,6 +61,7 @@ struct _WtWindow
   gboolean              working;
   gboolean              told_overdue;
   gboolean              checked_integrity;
+  guint                 integrity_source; /* the start-up check waits for the views to settle */
 
   /* The central office's read-only mode: a cache ledger mirrored from the
    * central store (wt_central_mirror), never written by a person. */
@@ -356,20 +360,35 @@ open_thread (gpointer      data,
 /* ---- Integrity at start-up ---------------------------------------------------------- */
 
 /* A second handle on the same file: verifying a large ledger takes a while,
- * and the window's own WtLedger (and its lock) stays free for the views. */
+ * and the window's own WtLedger (and its lock) stays free for the views.
+ * The check runs under SCHED_IDLE (its verify threads inherit it), so it
+ * takes only the CPU that scanning, printing and the lists leave; the pool
+ * thread gets its policy back afterwards. Closing the window cancels it. */
+#define INTEGRITY_DELAY_S 3
+
 static gpointer
 verify_thread (gpointer      data,
                GCancellable *cancellable,
                GError      **error)
 {
   g_autoptr(WtLedger) ledger = wt_ledger_open (data, error);
+  struct sched_param idle = { 0 };
+  struct sched_param old_param;
+  int old_policy;
+  gboolean lowered;
+  gboolean ok;
   gint64 n = 0;
 
   if (ledger == NULL)
     return NULL;
-  if (!wt_ledger_verify (ledger, &n, error))
-    return NULL;
-  return GINT_TO_POINTER (TRUE);
+
+  lowered = pthread_getschedparam (pthread_self (), &old_policy, &old_param) == 0 &&
+            pthread_setschedparam (pthread_self (), SCHED_IDLE, &idle) == 0;
+  ok = wt_ledger_verify_full (ledger, cancellable, NULL, NULL, &n, error);
+  if (lowered)
+    pthread_setschedparam (pthread_self (), old_policy, &old_param);
+
+  return ok ? GINT_TO_POINTER (TRUE) : NULL;
 }
 
 static void
@@ -407,14 +426,27 @@ verified_cb (GObject      *object,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static gboolean
+integrity_timeout_cb (gpointer user_data)
+{
+  WtWindow *self = user_data;
+
+  self->integrity_source = 0;
+  if (self->ledger != NULL)
+    wt_worker_run_async (self, verify_thread, g_strdup (wt_ledger_get_path (self->ledger)), g_free, NULL,
+                         self->cancellable, verified_cb, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* Once per window, a few seconds after the views are up: the first page of
+ * the Ledger and the overdue list come first. */
 static void
 check_integrity (WtWindow *self)
 {
   if (self->checked_integrity || self->ledger == NULL)
     return;
   self->checked_integrity = TRUE;
-  wt_worker_run_async (self, verify_thread, g_strdup (wt_ledger_get_path (self->ledger)), g_free, NULL,
-                       self->cancellable, verified_cb, NULL);
+  self->integrity_source = g_timeout_add_seconds (INTEGRITY_DELAY_S, integrity_timeout_cb, self);
 }
 
 static void
@@ -785,6 +817,7 @@ wt_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->mirror_timer, g_source_remove);
+  g_clear_handle_id (&self->integrity_source, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), WT_TYPE_WINDOW);
 
   G_OBJECT_CLASS (wt_window_parent_class)->dispose (object);

@@ -16,6 +16,8 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -2457,6 +2459,12 @@ typedef struct
   gint64   fail_seq;
   gint64   fail_missing;
   char    *fail_dev;
+  /* The caller's scheduling policy: GLib's shared pool threads do not
+   * inherit it, so a verify asked for under SCHED_IDLE (the GUI's start-up
+   * check) takes it into its workers batch by batch. */
+  gboolean             have_policy;
+  int                  policy;
+  struct sched_param   param;
 } VerifyRun;
 
 typedef struct
@@ -2516,6 +2524,13 @@ verify_batch_cb (gpointer data,
   VerifyBatch *batch = data;
   VerifyRun *run = batch->run;
   gint64 stop = verify_first_failure (run);
+  struct sched_param own_param;
+  int own_policy;
+  gboolean switched = FALSE;
+
+  if (run->have_policy && pthread_getschedparam (pthread_self (), &own_policy, &own_param) == 0 &&
+      own_policy != run->policy)
+    switched = pthread_setschedparam (pthread_self (), run->policy, &run->param) == 0;
 
   for (guint i = 0; i < batch->n && batch->rows[i].pos < stop; i++)
     {
@@ -2542,6 +2557,9 @@ verify_batch_cb (gpointer data,
           break;
         }
     }
+
+  if (switched)
+    pthread_setschedparam (pthread_self (), own_policy, &own_param);
 
   g_mutex_lock (&run->lock);
   run->in_flight--;
@@ -2668,6 +2686,7 @@ verify_pass (WtLedger          *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
 
   g_mutex_init (&run.lock);
+  run.have_policy = pthread_getschedparam (pthread_self (), &run.policy, &run.param) == 0;
   g_cond_init (&run.cond);
   run.fail_pos = G_MAXINT64;
 
