@@ -223,6 +223,8 @@ check "then sweeps every signature (several pages, every core)" \
   test "$(tail -n1 "$T/out")" = "checked $total signatures, 0 bad"
 check "the store shows every row authenticated and swept" \
   test "$(q 'SELECT sum (unverified + authenticated_not_swept) FROM ingest.verification')" = 0
+ro 'SELECT sum (stored_seq) = sum (swept_seq) FROM ingest.verification'
+check "the office reads the verification state (read-only)" test "$(cat "$T/out")" = t
 run central verify --dsn "$PG_ADMIN_DSN"
 check "and again: nothing new to check" \
   test "$(cat "$T/out")" = "authenticated 0 events by 0 signed heads, 0 bad"$'\n'"checked 0 signatures, 0 bad"
