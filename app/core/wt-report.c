@@ -1831,14 +1831,156 @@ cell_text (cairo_t     *cr,
   return (double) h / PANGO_SCALE;
 }
 
-static guint
-text_width (const char *text)
+/* The width @text takes when drawn by cell_text() at @size, in points. */
+static double
+measure_text (PangoLayout *layout,
+              const char  *text,
+              double       size,
+              gboolean     bold)
 {
-  guint w = 0;
+  PangoFontDescription *font = pango_font_description_from_string ("Noto Sans CJK SC");
+  int w, h;
 
+  pango_font_description_set_size (font, (int) (size * PANGO_SCALE));
+  pango_font_description_set_weight (font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_layout_set_font_description (layout, font);
+  pango_font_description_free (font);
+  pango_layout_set_width (layout, -1);
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_NONE);
+  pango_layout_set_height (layout, -1);
+  pango_layout_set_text (layout, text ? text : "", -1);
+  pango_layout_get_size (layout, &w, &h);
+  return (double) w / PANGO_SCALE;
+}
+
+static gboolean
+has_wide (const char *text)
+{
   for (const char *p = text ? text : ""; *p; p = g_utf8_next_char (p))
-    w += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
-  return w;
+    if (g_unichar_iswide (g_utf8_get_char (p)))
+      return TRUE;
+  return FALSE;
+}
+
+/* Column widths for a table: every column gets the width of its widest cell
+ * (headers may wrap onto two lines). When they do not all fit, the columns
+ * of words (names, places: Chinese text, which may be shortened) give up
+ * width down to one common cap, so codes, dates and quantities are printed
+ * whole; only if those alone are too wide does every column give. */
+static gboolean
+fit_columns (const WtTable *t,
+             double         font,
+             double         available,
+             double        *widths,
+             double        *natural,
+             double        *out_natural_total)
+{
+  /* A column of words keeps at least six characters. */
+  double floor_w = 6 * font * 1.05 + 8;
+  gboolean fits = TRUE;
+  cairo_surface_t *surface = cairo_recording_surface_create (CAIRO_CONTENT_COLOR_ALPHA, NULL);
+  cairo_t *cr = cairo_create (surface);
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  guint n = g_strv_length (t->headers);
+  g_autofree gboolean *words = g_new0 (gboolean, n);
+  double total = 0, fixed = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *header = (t->display_headers ? t->display_headers : t->headers)[i];
+      double w = measure_text (layout, header, font, TRUE) / 2 + font * 1.2;
+      g_auto(GStrv) parts = g_strsplit (header, " ", -1);
+
+      /* A header may wrap onto two lines, between words: its longest word
+       * stays whole (Chinese has no spaces and breaks anywhere). */
+      for (guint k = 0; parts[k] != NULL; k++)
+        if (!g_unichar_iswide (g_utf8_get_char (parts[k])))
+          w = MAX (w, measure_text (layout, parts[k], font, TRUE));
+
+      for (guint r = 0; r < t->rows->len && r < 2000; r++)
+        {
+          const char *cell = ((char **) g_ptr_array_index (t->rows, r))[i];
+
+          w = MAX (w, measure_text (layout, cell, font, FALSE));
+          words[i] = words[i] || has_wide (cell);
+        }
+      widths[i] = MAX (w + 8, 24);
+      if (natural != NULL)
+        natural[i] = widths[i];
+      total += widths[i];
+      if (!words[i])
+        fixed += widths[i];
+    }
+  *out_natural_total = total;
+
+  if (total > available)
+    {
+      double at_floor = fixed;
+      gboolean all;
+      double lo = 0, hi = 0;
+
+      for (guint i = 0; i < n; i++)
+        if (words[i])
+          at_floor += MIN (widths[i], floor_w);
+      fits = at_floor <= available;
+      all = fixed >= available;
+
+      for (guint i = 0; i < n; i++)
+        if (all || words[i])
+          hi = MAX (hi, widths[i]);
+      /* The cap c with Σ min (natural, c) over the columns that give, plus
+       * the others, = available, by bisection. */
+      for (int k = 0; k < 40; k++)
+        {
+          double c = (lo + hi) / 2, sum = 0;
+
+          for (guint i = 0; i < n; i++)
+            sum += (all || words[i]) ? MIN (widths[i], c) : widths[i];
+          if (sum > available)
+            hi = c;
+          else
+            lo = c;
+        }
+      total = 0;
+      for (guint i = 0; i < n; i++)
+        {
+          if (all || words[i])
+            widths[i] = MIN (widths[i], lo);
+          total += widths[i];
+        }
+    }
+  /* What is left over is shared in proportion. */
+  for (guint i = 0; i < n; i++)
+    widths[i] = widths[i] / total * available;
+
+  g_object_unref (layout);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  return fits;
+}
+
+void
+wt_table_pdf_layout (const WtTable *t,
+                     double        *out_font,
+                     gboolean      *out_landscape,
+                     double        *widths,
+                     double        *natural)
+{
+  guint n = g_strv_length (t->headers);
+  gboolean landscape = n > 8;
+  double font = n > 12 ? 6.5 : 8;
+  double margin = 36, total = 0;
+
+  fit_columns (t, font, (landscape ? 841.89 : 595.28) - 2 * margin, widths, natural, &total);
+  /* A portrait page that would shorten the table by more than a fifth turns. */
+  if (!landscape && total > 1.2 * (595.28 - 2 * margin))
+    landscape = TRUE;
+  /* Smaller type before a name is cut to a stub (not below 5.5 pt). */
+  while (!fit_columns (t, font, (landscape ? 841.89 : 595.28) - 2 * margin, widths, natural, &total) && font > 5.5)
+    font -= 0.5;
+
+  *out_font = font;
+  *out_landscape = landscape;
 }
 
 static gboolean
@@ -1854,7 +1996,7 @@ export_pdf (const WtTable *t,
   double pw = landscape ? 841.89 : 595.28, ph = landscape ? 595.28 : 841.89;
   double margin = 36, row_h = 16, head_h = 30;
   double *widths = g_new0 (double, n);
-  double total = 0, x;
+  double x;
   g_autoptr(GByteArray) buf = g_byte_array_new ();
   cairo_surface_t *surface;
   cairo_t *cr;
@@ -1863,19 +2005,12 @@ export_pdf (const WtTable *t,
   double font = n > 12 ? 6.5 : 8;
   gboolean ok;
 
-  /* Column widths follow the widest cell (a CJK character counts as two
-   * Latin ones), within bounds; headers may wrap onto two lines. */
-  for (guint i = 0; i < n; i++)
+  wt_table_pdf_layout (t, &font, &landscape, widths, NULL);
+  if (landscape)
     {
-      guint longest = text_width ((t->display_headers ? t->display_headers : t->headers)[i]) / 2 + 2;
-
-      for (guint r = 0; r < t->rows->len && r < 2000; r++)
-        longest = MAX (longest, text_width (((char **) g_ptr_array_index (t->rows, r))[i]) + 1);
-      widths[i] = CLAMP (longest, 5, 44);
-      total += widths[i];
+      pw = 841.89;
+      ph = 595.28;
     }
-  for (guint i = 0; i < n; i++)
-    widths[i] = widths[i] / total * (pw - 2 * margin);
 
   rows_per_page = (guint) ((ph - 2 * margin - 40 - head_h - 20 - (t->note ? 60 : 0)) / row_h);
   n_pages = MAX (1, (t->rows->len + rows_per_page - 1) / rows_per_page);

@@ -158,6 +158,17 @@ gboolean     wt_table_export          (const WtTable   *table,
                                        const char      *path,
                                        GCancellable    *cancellable,
                                        GError         **error);
+/* How the PDF export lays out @table (also for tests): the font size in
+ * points, whether the page turns to landscape, and each column's width in
+ * points (@widths) beside the width its widest cell needs (@natural, may be
+ * NULL); both arrays have one element per column. Columns without Chinese
+ * text (codes, dates, quantities) get what they need whenever the page
+ * allows; names give way first. */
+void         wt_table_pdf_layout      (const WtTable   *table,
+                                       double          *out_font,
+                                       gboolean        *out_landscape,
+                                       double          *widths,
+                                       double          *natural);
 
 /* ---- Overdue storage --------------------------------------------------------------- */
 
