@@ -1582,6 +1582,35 @@ connection_file_text (PGconn      *conn,
   return g_string_free (file, FALSE);
 }
 
+/* The end of add-site and add-office, inside their transaction: writes the
+ * connection file (0600), commits, and wipes the password from memory. The
+ * file is removed again when the commit fails; on any failure the
+ * transaction is rolled back. */
+static gboolean
+finish_enrolment (PGconn      *conn,
+                  const char  *title,
+                  const char  *role,
+                  char        *password,
+                  const char  *cert,
+                  const char  *key,
+                  const char  *out_path,
+                  const char  *what,
+                  GError     **error)
+{
+  g_autofree char *file = connection_file_text (conn, title, role, password, cert, key);
+  gboolean ok = FALSE;
+
+  if (!write_private (out_path, file, error))
+    rollback (conn);
+  else if (!exec_ok (conn, "COMMIT", what, error))
+    g_unlink (out_path);
+  else
+    ok = TRUE;
+  sodium_memzero (password, strlen (password));
+  sodium_memzero (file, strlen (file));
+  return ok;
+}
+
 gboolean
 wt_central_add_site (const char  *conninfo,
                      const char  *site_id,
@@ -1596,7 +1625,6 @@ wt_central_add_site (const char  *conninfo,
   g_autofree char *role = NULL;
   g_autofree char *password = NULL;
   g_autofree char *title = NULL;
-  g_autofree char *file = NULL;
   const char *params[3];
 
   if (site_id == NULL || *site_id == '\0' || name == NULL || *name == '\0')
@@ -1639,18 +1667,7 @@ wt_central_add_site (const char  *conninfo,
   g_clear_pointer (&res, PQclear);
 
   title = g_strdup_printf ("site %s (%s)", site_id, name);
-  file = connection_file_text (conn, title, role, password, cert, key);
-  if (!write_private (out_path, file, error))
-    goto fail;
-
-  if (!exec_ok (conn, "COMMIT", "adding the site", error))
-    {
-      g_unlink (out_path);
-      return FALSE;
-    }
-  sodium_memzero (password, strlen (password));
-  sodium_memzero (file, strlen (file));
-  return TRUE;
+  return finish_enrolment (conn, title, role, password, cert, key, out_path, "adding the site", error);
 
 fail:
   rollback (conn);
@@ -1693,7 +1710,6 @@ wt_central_add_office (const char  *conninfo,
   g_autofree char *role = NULL;
   g_autofree char *password = NULL;
   g_autofree char *title = NULL;
-  g_autofree char *file = NULL;
   g_autofree char *sql = NULL;
   g_autofree char *comment = NULL;
   char *quoted_role;
@@ -1737,17 +1753,7 @@ wt_central_add_office (const char  *conninfo,
     goto fail;
 
   title = g_strdup_printf ("central office %s (read-only)", name);
-  file = connection_file_text (conn, title, role, password, cert, key);
-  if (!write_private (out_path, file, error))
-    goto fail;
-  if (!exec_ok (conn, "COMMIT", "adding the office", error))
-    {
-      g_unlink (out_path);
-      return FALSE;
-    }
-  sodium_memzero (password, strlen (password));
-  sodium_memzero (file, strlen (file));
-  return TRUE;
+  return finish_enrolment (conn, title, role, password, cert, key, out_path, "adding the office", error);
 
 fail:
   rollback (conn);
