@@ -142,6 +142,7 @@ static const char * const unit_class_values[] = { "key", "simplified", "register
 
 typedef struct
 {
+  gboolean     has_site;
   guint        limit_days;
   guint        warn_days;
   WtUnitClass  unit_class;
@@ -155,6 +156,10 @@ load_site_settings_worker (gpointer      data,
   WtLedger *ledger = data;
   SiteSettings *s = g_new0 (SiteSettings, 1);
 
+  /* has_site takes the ledger's lock, which a report may hold for a while. */
+  s->has_site = wt_ledger_has_site (ledger);
+  if (!s->has_site)
+    return s;
   s->limit_days = wt_ledger_get_overdue_limit (ledger);
   s->warn_days = wt_ledger_get_overdue_warn (ledger);
   s->unit_class = wt_ledger_get_unit_class (ledger);
@@ -179,6 +184,13 @@ update_warn_range (WtPreferencesWindow *self)
 }
 
 static void
+show_no_site (WtPreferencesWindow *self)
+{
+  adw_preferences_group_set_description (self->storage_group,
+                                         _("Set up this site first: these settings belong to its ledger."));
+}
+
+static void
 load_site_settings_cb (GObject      *object,
                        GAsyncResult *result,
                        gpointer      user_data)
@@ -190,6 +202,13 @@ load_site_settings_cb (GObject      *object,
   if (s == NULL)
     return;                      /* only cancelled: the window went away */
   self = WT_PREFERENCES_WINDOW (user_data);
+
+  if (!s->has_site)
+    {
+      g_clear_object (&self->ledger);
+      show_no_site (self);
+      return;
+    }
 
   self->loading = TRUE;
   gtk_spin_button_set_value (self->limit_spin, s->limit_days);
@@ -348,10 +367,9 @@ load_site_settings (WtPreferencesWindow *self,
 
   if (WT_IS_WINDOW (parent))
     ledger = wt_window_get_ledger (WT_WINDOW (parent));
-  if (ledger == NULL || !wt_ledger_has_site (ledger))
+  if (ledger == NULL)
     {
-      adw_preferences_group_set_description (self->storage_group,
-                                             _("Set up this site first: these settings belong to its ledger."));
+      show_no_site (self);
       return;
     }
 
