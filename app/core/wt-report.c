@@ -1971,13 +1971,23 @@ wt_table_pdf_layout (const WtTable *t,
   double font = n > 12 ? 6.5 : 8;
   double margin = 36, total = 0;
 
-  fit_columns (t, font, (landscape ? 841.89 : 595.28) - 2 * margin, widths, natural, &total);
-  /* A portrait page that would shorten the table by more than a fifth turns. */
-  if (!landscape && total > 1.2 * (595.28 - 2 * margin))
-    landscape = TRUE;
-  /* Smaller type before a name is cut to a stub (not below 5.5 pt). */
-  while (!fit_columns (t, font, (landscape ? 841.89 : 595.28) - 2 * margin, widths, natural, &total) && font > 5.5)
-    font -= 0.5;
+  /* Measured again at each size: text widths do not scale with the type
+   * size, whose metrics are rounded. */
+  for (;;)
+    {
+      gboolean fits = fit_columns (t, font, (landscape ? 841.89 : 595.28) - 2 * margin, widths, natural, &total);
+
+      /* A portrait page that would shorten the table by more than a fifth turns. */
+      if (!landscape && total > 1.2 * (595.28 - 2 * margin))
+        {
+          landscape = TRUE;
+          continue;
+        }
+      /* Smaller type before a name is cut to a stub (not below 5.5 pt). */
+      if (fits || font <= 5.5)
+        break;
+      font -= 0.5;
+    }
 
   *out_font = font;
   *out_landscape = landscape;
