@@ -231,6 +231,15 @@ static const char *schema_v3 =
   "   FROM event e WHERE e.container_code = " code \
   "    AND e.kind IN ('shipped', 'treated') AND e.site_id = (SELECT site_id FROM site WHERE id = 1))"
 
+/* A container row written after its events (folding replays them). */
+#define CONTAINER_TAKES_OUT \
+  "CREATE TRIGGER container_takes_out AFTER INSERT ON container" \
+  "  BEGIN" \
+  "    UPDATE container SET (out_ms, out_kind) = " OUT_OF_EVENTS ("NEW.code") \
+  "     WHERE code = NEW.code AND EXISTS (SELECT 1 FROM event e WHERE e.container_code = NEW.code" \
+  "                                         AND e.kind IN ('shipped', 'treated'));" \
+  "  END;"
+
 static const char *schema_v4 =
   "ALTER TABLE container ADD COLUMN out_ms INTEGER;"
   "ALTER TABLE container ADD COLUMN out_kind TEXT CHECK (out_kind IN ('out', 'self'));"
@@ -255,13 +264,7 @@ static const char *schema_v4 =
   "       AND (out_ms IS NULL OR NEW.wall_ms < out_ms"
   "            OR (NEW.wall_ms = out_ms AND NEW.kind = 'shipped'));"
   "  END;"
-  /* A container row written after its events (folding replays them). */
-  "CREATE TRIGGER container_takes_out AFTER INSERT ON container"
-  "  BEGIN"
-  "    UPDATE container SET (out_ms, out_kind) = " OUT_OF_EVENTS ("NEW.code")
-  "     WHERE code = NEW.code AND EXISTS (SELECT 1 FROM event e WHERE e.container_code = NEW.code"
-  "                                         AND e.kind IN ('shipped', 'treated'));"
-  "  END;";
+  CONTAINER_TAKES_OUT;
 
 /* Version 5: the signed chain head. After each append this device stores,
  * beside its chain head, a running SHA-256 over every signature of its
@@ -278,6 +281,145 @@ static const char *schema_v5 =
   "UPDATE container SET label = ''"
   " WHERE job_id IS NOT NULL AND label = (SELECT l.payload FROM event l WHERE l.container_code = container.code"
   "                                         AND l.kind = 'labelled' ORDER BY l.hlc, l.id LIMIT 1);";
+
+/* Version 6: a smaller event table (issue #4 asks for at most 600 bytes per
+ * event on disk; format 5 took about 810).
+ *
+ * The rows move to `event_row`, which stores each fact once:
+ *  - the device and the container as small numbers (`device_ref`,
+ *    `container_ref`) instead of a 36-character UUID and a 37-character
+ *    code, in the row and again in its indexes;
+ *  - the site only when it is not the device's own (`site` NULL);
+ *  - the previous hash only when it is not the stored hash of the
+ *    device's previous event (zeros before the first), which it is except
+ *    where a chain arrived with gaps;
+ *  - a payload only when it differs from the one stored last: the labels of
+ *    one print job and the scans of one batch carry the same payload, and
+ *    all but the first point at it (`same_as`).
+ * The view `event` puts the rows back together with the same columns as
+ * before, so readers, the hashes, the signatures and the sync format are
+ * unchanged; writers insert into the view and its trigger does the rest.
+ * Every omitted value is recomputed from rows that are themselves hashed,
+ * so a changed byte anywhere still breaks a hash.
+ *
+ * `manifest_item` becomes a WITHOUT ROWID table: its key was stored twice. */
+#define EVENT_ROW_TABLE \
+  "CREATE TABLE device_ref(" \
+  "  no INTEGER PRIMARY KEY," \
+  "  device_id TEXT NOT NULL UNIQUE," \
+  "  site_id TEXT NOT NULL) STRICT;" \
+  "CREATE TABLE container_ref(" \
+  "  no INTEGER PRIMARY KEY," \
+  "  code TEXT NOT NULL UNIQUE) STRICT;" \
+  "CREATE TABLE event_row(" \
+  "  id INTEGER PRIMARY KEY," \
+  "  event_id BLOB NOT NULL UNIQUE," \
+  "  dev INTEGER NOT NULL," \
+  "  seq INTEGER NOT NULL," \
+  "  site TEXT," \
+  "  cno INTEGER NOT NULL," \
+  "  kind TEXT NOT NULL," \
+  "  prev_custody BLOB," \
+  "  actor TEXT NOT NULL," \
+  "  wall_ms INTEGER NOT NULL," \
+  "  hlc INTEGER NOT NULL," \
+  "  payload TEXT," \
+  "  same_as INTEGER," \
+  "  prev_hash BLOB," \
+  "  hash BLOB NOT NULL," \
+  "  sig BLOB NOT NULL," \
+  "  UNIQUE (dev, seq)) STRICT;"
+
+/* The hash a row links to when its prev_hash is not stored. */
+#define DERIVED_PREV_HASH(dev, seq) \
+  "CASE WHEN " seq " = 1 THEN zeroblob (32)" \
+  " ELSE (SELECT p.hash FROM event_row p WHERE p.dev = " dev " AND p.seq = " seq " - 1) END"
+
+#define EVENT_VIEW \
+  "CREATE VIEW event (id, event_id, device_id, device_seq, site_id, container_code, kind," \
+  "                   prev_custody, actor, wall_ms, hlc, payload, prev_hash, hash, sig) AS" \
+  "  SELECT r.id, r.event_id, d.device_id, r.seq, coalesce (r.site, d.site_id), c.code, r.kind," \
+  "         r.prev_custody, r.actor, r.wall_ms, r.hlc," \
+  "         " EVENT_ROW_PAYLOAD ("r") "," \
+  "         coalesce (r.prev_hash, " DERIVED_PREV_HASH ("r.dev", "r.seq") ")," \
+  "         r.hash, r.sig" \
+  "    FROM event_row r" \
+  "    JOIN device_ref d ON d.no = r.dev" \
+  "    JOIN container_ref c ON c.no = r.cno;" \
+  "CREATE TRIGGER event_insert INSTEAD OF INSERT ON event" \
+  "  BEGIN" \
+  "    SELECT RAISE (ABORT, 'an event needs a payload and a previous hash')" \
+  "     WHERE NEW.payload IS NULL OR NEW.prev_hash IS NULL;" \
+  "    INSERT OR IGNORE INTO device_ref (device_id, site_id) VALUES (NEW.device_id, NEW.site_id);" \
+  "    INSERT OR IGNORE INTO container_ref (code) VALUES (NEW.container_code);" \
+  "    INSERT INTO event_row (id, event_id, dev, seq, site, cno, kind, prev_custody, actor," \
+  "                           wall_ms, hlc, payload, same_as, prev_hash, hash, sig)" \
+  "      SELECT NEW.id, NEW.event_id, d.no, NEW.device_seq, nullif (NEW.site_id, d.site_id)," \
+  "             (SELECT c.no FROM container_ref c WHERE c.code = NEW.container_code)," \
+  "             NEW.kind, NEW.prev_custody, NEW.actor, NEW.wall_ms, NEW.hlc," \
+  "             CASE WHEN s.id IS NULL THEN NEW.payload END, s.id," \
+  "             CASE WHEN NEW.prev_hash IS " DERIVED_PREV_HASH ("d.no", "NEW.device_seq") \
+  "                  THEN NULL ELSE NEW.prev_hash END," \
+  "             NEW.hash, NEW.sig" \
+  "        FROM device_ref d" \
+  "        LEFT JOIN event_row s" \
+  "          ON length (NEW.payload) > 8" \
+  "         AND s.id = (SELECT coalesce (l.same_as, l.id) FROM event_row l ORDER BY l.id DESC LIMIT 1)" \
+  "         AND s.payload = NEW.payload" \
+  "       WHERE d.device_id = NEW.device_id;" \
+  "  END;" \
+  "CREATE TRIGGER event_view_no_update INSTEAD OF UPDATE ON event" \
+  "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;" \
+  "CREATE TRIGGER event_view_no_delete INSTEAD OF DELETE ON event" \
+  "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
+
+static const char *schema_v6 =
+  /* Renaming `event` would rewrite this trigger to the old table. */
+  "DROP TRIGGER container_takes_out;"
+  "ALTER TABLE event RENAME TO event_v5;"
+  EVENT_ROW_TABLE
+  EVENT_VIEW
+  "INSERT INTO event (id, event_id, device_id, device_seq, site_id, container_code, kind,"
+  "                   prev_custody, actor, wall_ms, hlc, payload, prev_hash, hash, sig)"
+  "  SELECT id, event_id, device_id, device_seq, site_id, container_code, kind,"
+  "         prev_custody, actor, wall_ms, hlc, payload, prev_hash, hash, sig"
+  "    FROM event_v5 ORDER BY id;"
+  "DROP TABLE event_v5;"
+  "CREATE INDEX event_by_container ON event_row (cno, hlc);"
+  "CREATE INDEX event_corrections ON event_row (cno) WHERE kind = 'correction';"
+  "CREATE TRIGGER event_no_update BEFORE UPDATE ON event_row"
+  "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
+  "CREATE TRIGGER event_no_delete BEFORE DELETE ON event_row"
+  "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
+  "CREATE TRIGGER event_takes_out AFTER INSERT ON event_row"
+  "  WHEN NEW.kind IN ('shipped', 'treated')"
+  "  BEGIN"
+  "    UPDATE container SET out_ms = NEW.wall_ms,"
+  "                         out_kind = CASE NEW.kind WHEN 'shipped' THEN 'out' ELSE 'self' END"
+  "     WHERE code = (SELECT c.code FROM container_ref c WHERE c.no = NEW.cno)"
+  "       AND coalesce (NEW.site, (SELECT d.site_id FROM device_ref d WHERE d.no = NEW.dev))"
+  "           = (SELECT site_id FROM site WHERE id = 1)"
+  "       AND (out_ms IS NULL OR NEW.wall_ms < out_ms"
+  "            OR (NEW.wall_ms = out_ms AND NEW.kind = 'shipped'));"
+  "  END;"
+  CONTAINER_TAKES_OUT
+  "CREATE TABLE manifest_item_v6("
+  "  manifest_id TEXT NOT NULL,"
+  "  code TEXT NOT NULL,"
+  "  expected INTEGER NOT NULL DEFAULT 0,"
+  "  scans INTEGER NOT NULL DEFAULT 0,"
+  "  status TEXT NOT NULL DEFAULT 'ok',"
+  "  waste_code TEXT NOT NULL DEFAULT '',"
+  "  expected_kg REAL,"
+  "  weight_kg REAL,"
+  "  reject INTEGER NOT NULL DEFAULT 0,"
+  "  reason TEXT,"
+  "  payload TEXT,"
+  "  PRIMARY KEY (manifest_id, code)) STRICT, WITHOUT ROWID;"
+  "INSERT INTO manifest_item_v6 SELECT manifest_id, code, expected, scans, status, waste_code,"
+  "                                    expected_kg, weight_kg, reject, reason, payload FROM manifest_item;"
+  "DROP TABLE manifest_item;"
+  "ALTER TABLE manifest_item_v6 RENAME TO manifest_item;";
 
 /* ---- Small helpers -------------------------------------------------------- */
 
@@ -485,6 +627,7 @@ wt_ledger_finalize (GObject *object)
 {
   WtLedger *self = (WtLedger *) object;
 
+  g_clear_pointer (&self->append, sqlite3_finalize);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
   sodium_memzero (self->secret_key, sizeof self->secret_key);
@@ -590,6 +733,25 @@ seed_methods (WtLedger  *self,
   return TRUE;
 }
 
+/* Runs one format step in its own transaction; nothing of it stays if it
+ * fails. */
+static gboolean
+migrate_step (WtLedger    *self,
+              const char  *schema,
+              int          to_version,
+              GError     **error)
+{
+  g_autofree char *sql = g_strdup_printf ("BEGIN IMMEDIATE;%sPRAGMA user_version = %d;COMMIT;",
+                                          schema, to_version);
+
+  if (!wt_db_exec (self, sql, error))
+    {
+      wt_db_rollback (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 migrate (WtLedger  *self,
          GError   **error)
@@ -662,44 +824,39 @@ migrate (WtLedger  *self,
         }
     }
 
-  if (version < 3)
-    {
-      g_autofree char *sql = g_strdup_printf ("BEGIN IMMEDIATE;%sPRAGMA user_version = 3;COMMIT;", schema_v3);
-
-      if (!wt_db_exec (self, sql, error))
-        {
-          wt_db_rollback (self);
-          return FALSE;
-        }
-    }
+  if (version < 3 && !migrate_step (self, schema_v3, 3, error))
+    return FALSE;
 
   if (version < 4)
     {
-      g_autofree char *sql = g_strdup_printf ("BEGIN IMMEDIATE;%sPRAGMA user_version = 4;COMMIT;", schema_v4);
-
-      if (!wt_db_exec (self, sql, error))
-        {
-          wt_db_rollback (self);
-          return FALSE;
-        }
+      if (!migrate_step (self, schema_v4, 4, error))
+        return FALSE;
       /* The backfill rewrote every container row; fold it into the file
        * now rather than in somebody's first scan. */
       if (version > 0)
         sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     }
 
-  if (version < 5)
-    {
-      g_autofree char *sql = g_strdup_printf ("BEGIN IMMEDIATE;%sPRAGMA user_version = 5;COMMIT;", schema_v5);
+  if (version < 5 && !migrate_step (self, schema_v5, 5, error))
+    return FALSE;
 
-      if (!wt_db_exec (self, sql, error))
+  if (version < 6)
+    {
+      if (!migrate_step (self, schema_v6, 6, error))
+        return FALSE;
+      /* Every event was rewritten, and the old table's pages are free:
+       * give them back, so the upgrade makes the file smaller, not bigger.
+       * VACUUM needs room for a copy; without it the file keeps its free
+       * pages, which later writes reuse, and nothing is lost. */
+      if (version > 0)
         {
-          wt_db_rollback (self);
-          return FALSE;
+          if (sqlite3_exec (self->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
+            g_debug ("VACUUM after the format 6 upgrade: %s", sqlite3_errmsg (self->db));
+          sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
         }
     }
 
-  /* Later versions add steps here: `if (version < 6) { ... user_version = 6 }`. */
+  /* Later versions add steps here: `if (version < 7) { ... user_version = 7 }`. */
 
   return TRUE;
 }
@@ -1212,12 +1369,15 @@ wt_appender_begin (WtLedger  *self,
     app->hlc = sqlite3_column_int64 (stmt, 0);
 
   app->first_seq = app->seq + 1;
-  app->insert = wt_db_prepare (self,
-                         "INSERT INTO event (event_id, device_id, device_seq, site_id, container_code,"
-                         "  kind, prev_custody, actor, wall_ms, hlc, payload, prev_hash, hash, sig)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                         error);
-  return app->insert != NULL;
+  if (self->append == NULL &&
+      sqlite3_prepare_v3 (self->db,
+                          "INSERT INTO event (event_id, device_id, device_seq, site_id, container_code,"
+                          "  kind, prev_custody, actor, wall_ms, hlc, payload, prev_hash, hash, sig)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->append, NULL) != SQLITE_OK)
+    return wt_db_error (self, error, "preparing to append");
+  app->insert = self->append;
+  return TRUE;
 }
 
 gboolean
@@ -1297,7 +1457,7 @@ wt_appender_finish (WtLedger  *self,
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
-  g_clear_pointer (&app->insert, sqlite3_finalize);
+  wt_appender_clear (app);
 
   stmt = wt_db_prepare (self,
                   "INSERT INTO chain_head (device_id, last_seq, last_hash, sig_digest, head_sig)"
@@ -1337,7 +1497,12 @@ wt_appender_finish (WtLedger  *self,
 void
 wt_appender_clear (Appender *app)
 {
-  g_clear_pointer (&app->insert, sqlite3_finalize);
+  if (app->insert != NULL)
+    {
+      sqlite3_reset (app->insert);
+      sqlite3_clear_bindings (app->insert);
+      app->insert = NULL;
+    }
 }
 
 gboolean
@@ -2756,11 +2921,19 @@ verify_pass (WtLedger          *self,
 
   pool = g_thread_pool_new (verify_batch_cb, NULL, n_workers, FALSE, NULL);
 
-  /* Reading in (device, seq) order walks each chain from its first link. */
+  /* Reading in (device, seq) order walks each chain from its first link.
+   * The columns are the `event` view's, except prev_hash, read as stored:
+   * NULL there means "the hash of the device's event before", which this
+   * loop holds already; the view would look it up again for every row. */
   if (sqlite3_prepare_v2 (db,
-                          "SELECT id, event_id, device_id, device_seq, site_id, container_code, kind, actor,"
-                          "       wall_ms, hlc, payload, prev_hash, hash, sig"
-                          "  FROM event ORDER BY device_id, device_seq",
+                          "SELECT r.id, r.event_id, d.device_id, r.seq, coalesce (r.site, d.site_id), c.code,"
+                          "       r.kind, r.actor, r.wall_ms, r.hlc,"
+                          "       " EVENT_ROW_PAYLOAD ("r") ","
+                          "       r.prev_hash, r.hash, r.sig"
+                          "  FROM event_row r"
+                          "  JOIN device_ref d ON d.no = r.dev"
+                          "  JOIN container_ref c ON c.no = r.cno"
+                          " ORDER BY r.dev, r.seq",
                           -1, &stmt, NULL) != SQLITE_OK)
     {
       verify_db_error (db, error);
@@ -2810,7 +2983,8 @@ verify_pass (WtLedger          *self,
             }
         }
 
-      if (sqlite3_column_bytes (stmt, 11) != 32 || memcmp (sqlite3_column_blob (stmt, 11), prev, 32) != 0)
+      if (sqlite3_column_type (stmt, 11) != SQLITE_NULL &&
+          (sqlite3_column_bytes (stmt, 11) != 32 || memcmp (sqlite3_column_blob (stmt, 11), prev, 32) != 0))
         {
           verify_fail (&run, pos, TAMPER_LINK, row, dev, seq, 0);
           break;
@@ -2844,7 +3018,10 @@ verify_pass (WtLedger          *self,
                    ? g_string_chunk_insert (batch->text, (const char *) sqlite3_column_text (stmt, 10)) : "";
       r->pk = device_pk;
       copy_blob (r->event_id, 16, stmt, 1, NULL);
-      copy_blob (r->prev_hash, 32, stmt, 11, NULL);
+      if (sqlite3_column_type (stmt, 11) == SQLITE_NULL)
+        memcpy (r->prev_hash, prev, 32);
+      else
+        copy_blob (r->prev_hash, 32, stmt, 11, NULL);
       copy_blob (r->hash, 32, stmt, 12, &r->hash_ok);
       copy_blob (r->sig, crypto_sign_BYTES, stmt, 13, &r->sig_ok);
       r->check_sig = device_head == NULL;

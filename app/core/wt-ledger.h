@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 #define WT_TYPE_LEDGER (wt_ledger_get_type ())
 G_DECLARE_FINAL_TYPE (WtLedger, wt_ledger, WT, LEDGER, GObject)
 
-#define WT_LEDGER_SCHEMA_VERSION 5
+#define WT_LEDGER_SCHEMA_VERSION 6
 
 /**
  * WtSite:

@@ -366,13 +366,21 @@ test_append_only (Fixture       *f,
   g_assert_cmpint (sqlite3_exec (db, "UPDATE event SET payload = '{}'", NULL, NULL, NULL), !=, SQLITE_OK);
   g_assert_nonnull (strstr (sqlite3_errmsg (db), "append-only"));
   g_assert_cmpint (sqlite3_exec (db, "DELETE FROM event", NULL, NULL, NULL), !=, SQLITE_OK);
+  /* The rows behind the view refuse as well. */
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE event_row SET actor = 'x'", NULL, NULL, NULL), !=, SQLITE_OK);
+  g_assert_nonnull (strstr (sqlite3_errmsg (db), "append-only"));
+  g_assert_cmpint (sqlite3_exec (db, "DELETE FROM event_row", NULL, NULL, NULL), !=, SQLITE_OK);
   sqlite3_close (db);
 
   g_assert_cmpint (wt_ledger_count_events (f->ledger), ==, 3);
 }
 
 /* Tampers with the file around the triggers, as an attacker with the file
- * would, then checks that verify names the event. */
+ * would, then checks that verify names the event. The rows are in
+ * `event_row`, behind the `event` view; a row whose payload repeats the one
+ * before it stores none (`same_as`), so a changed payload is written as the
+ * row's own, which is what an editor showing the view would do. */
+#define ROW_PAYLOAD "coalesce (payload, (SELECT s.payload FROM event_row s WHERE s.id = event_row.same_as))"
 static void
 tamper_and_verify (Fixture    *f,
                    const char *sql,
@@ -404,7 +412,7 @@ test_tamper_changed (Fixture       *f,
 {
   g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 5, 100);
 
-  tamper_and_verify (f, "UPDATE event SET payload = replace (payload, '100', '10') WHERE device_seq = 3",
+  tamper_and_verify (f, "UPDATE event_row SET payload = replace (" ROW_PAYLOAD ", '100', '10') WHERE seq = 3",
                      "sequence 3) was altered");
 }
 
@@ -414,7 +422,7 @@ test_tamper_deleted (Fixture       *f,
 {
   g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 5, 100);
 
-  tamper_and_verify (f, "DELETE FROM event WHERE device_seq = 2", "event 2 of this device is missing");
+  tamper_and_verify (f, "DELETE FROM event_row WHERE seq = 2", "event 2 of this device is missing");
 }
 
 static void
@@ -423,7 +431,7 @@ test_tamper_deleted_tail (Fixture       *f,
 {
   g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 5, 100);
 
-  tamper_and_verify (f, "DELETE FROM event WHERE device_seq = 5", "events were removed");
+  tamper_and_verify (f, "DELETE FROM event_row WHERE seq = 5", "events were removed");
 }
 
 static void
@@ -433,9 +441,9 @@ test_tamper_swapped (Fixture       *f,
   g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 5, 100);
 
   tamper_and_verify (f,
-                     "UPDATE event SET device_seq = -1 WHERE device_seq = 2;"
-                     "UPDATE event SET device_seq = 2 WHERE device_seq = 3;"
-                     "UPDATE event SET device_seq = 3 WHERE device_seq = -1;",
+                     "UPDATE event_row SET seq = -1 WHERE seq = 2;"
+                     "UPDATE event_row SET seq = 2 WHERE seq = 3;"
+                     "UPDATE event_row SET seq = 3 WHERE seq = -1;",
                      "sequence 2)");
 }
 
@@ -446,8 +454,55 @@ test_tamper_resigned (Fixture       *f,
   g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 3, 100);
 
   /* A valid-looking signature from another key. */
-  tamper_and_verify (f, "UPDATE event SET sig = randomblob (64) WHERE device_seq = 2",
+  tamper_and_verify (f, "UPDATE event_row SET sig = randomblob (64) WHERE seq = 2",
                      "is not signed by its device");
+}
+
+/* The labels of one print job share a payload, stored once (format 6);
+ * the view still gives every event its whole payload. */
+static void
+test_shared_payload (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 5, 100);
+  sqlite3 *db = raw_open (f->path);
+  sqlite3_stmt *stmt;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT (SELECT count(*) FROM event_row WHERE payload IS NULL),"
+                                           " (SELECT count(*) FROM event WHERE payload LIKE '%\"weight_kg\":100%'),"
+                                           " (SELECT count(DISTINCT payload) FROM event)",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 4);
+  g_assert_cmpint (sqlite3_column_int (stmt, 1), ==, 5);
+  g_assert_cmpint (sqlite3_column_int (stmt, 2), ==, 1);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  g_assert_true (wt_ledger_verify (f->ledger, NULL, NULL));
+}
+
+/* The one stored copy of a shared payload changed: the first event that
+ * carries it is named. */
+static void
+test_tamper_shared (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 5, 100);
+
+  tamper_and_verify (f, "UPDATE event_row SET payload = replace (payload, '100', '10') WHERE seq = 1",
+                     "sequence 1) was altered");
+}
+
+/* An event pointed at another job's payload. */
+static void
+test_tamper_pointer (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 3, 100);
+  g_autoptr(WtPrintJob) job2 = print_batch (f->ledger, "900-249-08", 3, 120);
+
+  tamper_and_verify (f, "UPDATE event_row SET same_as = (SELECT id FROM event_row WHERE seq = 1) WHERE seq = 5",
+                     "sequence 5) was altered");
 }
 
 /* Damage in two places of a chain long enough to be checked in several
@@ -463,8 +518,8 @@ test_tamper_earliest (Fixture       *f,
   g_autoptr(WtPrintJob) job5 = print_batch (f->ledger, "251-002-08", 1000, 100);
 
   tamper_and_verify (f,
-                     "UPDATE event SET payload = replace (payload, '100', '10') WHERE device_seq = 4700;"
-                     "UPDATE event SET sig = randomblob (64) WHERE device_seq = 2500;",
+                     "UPDATE event_row SET payload = replace (" ROW_PAYLOAD ", '100', '10') WHERE seq = 4700;"
+                     "UPDATE event_row SET sig = randomblob (64) WHERE seq = 2500;",
                      "sequence 2500) is not signed");
 }
 
@@ -488,9 +543,9 @@ test_tamper_head_cut (Fixture       *f,
   g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 5, 100);
 
   tamper_and_verify (f,
-                     "DELETE FROM event WHERE device_seq = 5;"
+                     "DELETE FROM event_row WHERE seq = 5;"
                      "UPDATE chain_head SET last_seq = 4,"
-                     "  last_hash = (SELECT hash FROM event WHERE device_seq = 4)",
+                     "  last_hash = (SELECT hash FROM event_row WHERE seq = 4)",
                      "signed head of this device’s chain does not match");
 }
 
@@ -651,6 +706,9 @@ main (int    argc,
   ADD ("/ledger/tamper/earliest", test_tamper_earliest);
   ADD ("/ledger/tamper/head", test_tamper_head);
   ADD ("/ledger/tamper/head-cut", test_tamper_head_cut);
+  ADD ("/ledger/shared-payload", test_shared_payload);
+  ADD ("/ledger/tamper/shared", test_tamper_shared);
+  ADD ("/ledger/tamper/pointer", test_tamper_pointer);
   ADD ("/ledger/verify/beside-writer", test_verify_beside_writer);
   g_test_add_func ("/ledger/not-a-ledger", test_not_a_ledger);
   ADD ("/ledger/newer", test_newer_ledger);

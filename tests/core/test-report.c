@@ -487,8 +487,8 @@ test_projection_out_repair (Fixture       *f,
 
 /* A ledger written by format 3 (before the report projection and the
  * signed chain head) opens, is upgraded in place, verifies, and gives every
- * figure it gave before. The v3 file is made by taking the v4 and v5
- * additions back out of the fixture's file. */
+ * figure it gave before. The v3 file is made by taking the v4, v5 and v6
+ * changes back out of the fixture's file. */
 static void
 test_upgrade_v3 (Fixture       *f,
                  gconstpointer  data)
@@ -504,9 +504,38 @@ test_upgrade_v3 (Fixture       *f,
   g_assert_cmpint (sqlite3_exec (db,
                                  "DROP TRIGGER event_takes_out;"
                                  "DROP TRIGGER container_takes_out;"
+                                 /* Format 6 split the event table in three behind a view. */
+                                 "CREATE TABLE event_v1("
+                                 "  id INTEGER PRIMARY KEY, event_id BLOB NOT NULL UNIQUE,"
+                                 "  device_id TEXT NOT NULL, device_seq INTEGER NOT NULL, site_id TEXT NOT NULL,"
+                                 "  container_code TEXT NOT NULL, kind TEXT NOT NULL, prev_custody BLOB,"
+                                 "  actor TEXT NOT NULL, wall_ms INTEGER NOT NULL, hlc INTEGER NOT NULL,"
+                                 "  payload TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,"
+                                 "  sig BLOB NOT NULL, UNIQUE (device_id, device_seq)) STRICT;"
+                                 "INSERT INTO event_v1 SELECT id, event_id, device_id, device_seq, site_id,"
+                                 "  container_code, kind, prev_custody, actor, wall_ms, hlc, payload,"
+                                 "  prev_hash, hash, sig FROM event;"
+                                 "DROP VIEW event;"
+                                 "DROP TABLE event_row;"  /* and event_corrections with it */
+                                 "DROP TABLE device_ref;"
+                                 "DROP TABLE container_ref;"
+                                 "ALTER TABLE event_v1 RENAME TO event;"
+                                 "CREATE INDEX event_by_container ON event (container_code, hlc);"
+                                 "CREATE TRIGGER event_no_update BEFORE UPDATE ON event"
+                                 "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
+                                 "CREATE TRIGGER event_no_delete BEFORE DELETE ON event"
+                                 "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
+                                 "CREATE TABLE manifest_item_v2("
+                                 "  manifest_id TEXT NOT NULL, code TEXT NOT NULL,"
+                                 "  expected INTEGER NOT NULL DEFAULT 0, scans INTEGER NOT NULL DEFAULT 0,"
+                                 "  status TEXT NOT NULL DEFAULT 'ok', waste_code TEXT NOT NULL DEFAULT '',"
+                                 "  expected_kg REAL, weight_kg REAL, reject INTEGER NOT NULL DEFAULT 0,"
+                                 "  reason TEXT, payload TEXT, PRIMARY KEY (manifest_id, code)) STRICT;"
+                                 "INSERT INTO manifest_item_v2 SELECT * FROM manifest_item;"
+                                 "DROP TABLE manifest_item;"
+                                 "ALTER TABLE manifest_item_v2 RENAME TO manifest_item;"
                                  "DROP INDEX container_by_out;"
                                  "DROP INDEX container_by_day;"
-                                 "DROP INDEX event_corrections;"
                                  "ALTER TABLE container DROP COLUMN out_ms;"
                                  "ALTER TABLE container DROP COLUMN out_kind;"
                                  "ALTER TABLE manifest DROP COLUMN receiver_licence;"
@@ -546,6 +575,11 @@ test_upgrade_v3 (Fixture       *f,
                                            " AND length (head_sig) = 64", -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 1);
+  sqlite3_finalize (stmt);
+  /* The events moved behind the view, each one once. */
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM event_row", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int64 (stmt, 0), ==, n_events);
   sqlite3_finalize (stmt);
   /* And the label copies were dropped: each label is stored once. */
   g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM container WHERE label <> ''", -1, &stmt, NULL), ==, SQLITE_OK);

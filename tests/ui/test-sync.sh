@@ -64,7 +64,7 @@ make_ledger "$T/tampered.wtl" 91110000600037341L 示例处置中心
 
 # An altered event: the triggers that keep events append-only dropped, then
 # one payload changed, as a person with a SQLite editor would.
-sqlite3 "$T/tampered.wtl" "DROP TRIGGER event_no_update; UPDATE event SET payload = payload || ' ' WHERE device_seq = 2 AND device_id = (SELECT device_id FROM device WHERE is_local = 1);" \
+sqlite3 "$T/tampered.wtl" "DROP TRIGGER event_no_update; UPDATE event_row SET payload = coalesce (payload, (SELECT s.payload FROM event_row s WHERE s.id = event_row.same_as)) || ' ' WHERE seq = 2 AND dev = (SELECT r.no FROM device_ref r JOIN device d USING (device_id) WHERE d.is_local = 1);" \
   || die "tamper"
 
 export WT_TEST_DIR=$T WT_TEST_PSQL="$PG_ADMIN_DSN" XDG_CACHE_HOME=$T/cache
