@@ -2203,7 +2203,9 @@ wt_ledger_count_events (WtLedger *self)
 {
   g_return_val_if_fail (WT_IS_LEDGER (self), -1);
 
-  return count_rows (self, "SELECT count(*) FROM event");
+  /* Each row of event_row is one event of the view; counting the view
+   * would join every row to its device and container first. */
+  return count_rows (self, "SELECT count(*) FROM event_row");
 }
 
 /* Reads a container's state and last event for an action on it. Lock held. */
