@@ -1274,16 +1274,16 @@ fold_anomalies (WtLedger    *self,
   /* A6 clears when the pickup arrives. */
   if (any_ship)
     {
-      g_autoptr(sqlite3_stmt) stmt = NULL;
+      sqlite3_stmt *stmt;
       FoldEvent *ship = NULL;
 
       for (guint i = 0; i < events->len; i++)
         if (g_str_equal (((FoldEvent *) events->pdata[i])->kind, "shipped"))
           ship = events->pdata[i];
-      stmt = wt_db_prepare (self,
-                            "UPDATE anomaly SET resolved_by = ?2 WHERE kind = 'pending_predecessor'"
-                            "   AND container_code = ?1 AND resolved_by IS NULL",
-                            error);
+      stmt = wt_db_cached (self,
+                           "UPDATE anomaly SET resolved_by = ?2 WHERE kind = 'pending_predecessor'"
+                           "   AND container_code = ?1 AND resolved_by IS NULL",
+                           error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
@@ -1308,7 +1308,8 @@ fold_container (WtLedger    *self,
                 guint64     *n_anomalies,
                 GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  /* Cached: this runs for every container of an import. */
+  sqlite3_stmt *stmt;
   g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (fold_event_free);
   g_autoptr(GPtrArray) order = g_ptr_array_new ();
   g_autofree char *label = NULL;
@@ -1326,10 +1327,10 @@ fold_container (WtLedger    *self,
   gboolean exists;
   int rc;
 
-  stmt = wt_db_prepare (self,
-                        "SELECT event_id, kind, payload, hlc, wall_ms FROM event"
-                        " WHERE container_code = ?1 ORDER BY hlc, id",
-                        error);
+  stmt = wt_db_cached (self,
+                       "SELECT event_id, kind, payload, hlc, wall_ms FROM event"
+                       " WHERE container_code = ?1 ORDER BY hlc, id",
+                       error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
@@ -1348,7 +1349,6 @@ fold_container (WtLedger    *self,
     }
   if (rc != SQLITE_DONE)
     return wt_db_error (self, error, "reading a container's events");
-  g_clear_pointer (&stmt, sqlite3_finalize);
 
   /* Manifests and resolutions share the column but are not containers. */
   if (!any_container_kind)
@@ -1428,12 +1428,12 @@ fold_container (WtLedger    *self,
   if (!fold_anomalies (self, code, order, source, n_anomalies, error))
     return FALSE;
 
-  stmt = wt_db_prepare (self, "SELECT 1 FROM container WHERE code = ?1", error);
+  stmt = wt_db_cached (self, "SELECT 1 FROM container WHERE code = ?1", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
   exists = sqlite3_step (stmt) == SQLITE_ROW;
-  g_clear_pointer (&stmt, sqlite3_finalize);
+  sqlite3_reset (stmt);
 
   if (!exists)
     {
@@ -1449,11 +1449,11 @@ fold_container (WtLedger    *self,
       if (content)
         wt_hazard_parse (json_object_get_string_member_with_default (content, "hazards", ""), &hazards);
 
-      stmt = wt_db_prepare (self,
-                            "INSERT INTO container (code, waste_code, waste_name, common_name, hazards, weight_kg,"
-                            "  state, reprints, labelled_ms, day, label, last_event, predecessor_unknown, updated_ms)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'labelled', 0, ?7, ?8, ?9, ?10, ?11, ?7)",
-                            error);
+      stmt = wt_db_cached (self,
+                           "INSERT INTO container (code, waste_code, waste_name, common_name, hazards, weight_kg,"
+                           "  state, reprints, labelled_ms, day, label, last_event, predecessor_unknown, updated_ms)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'labelled', 0, ?7, ?8, ?9, ?10, ?11, ?7)",
+                           error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
@@ -1468,7 +1468,6 @@ fold_container (WtLedger    *self,
       sqlite3_bind_int (stmt, 11, !labelled);
       if (sqlite3_step (stmt) != SQLITE_DONE)
         return wt_db_error (self, error, "adding a container from another site");
-      g_clear_pointer (&stmt, sqlite3_finalize);
     }
   else if (labelled)
     {
@@ -1477,11 +1476,11 @@ fold_container (WtLedger    *self,
       JsonObject *o = payload_object (labelled->payload, parser);
       JsonObject *content = o && json_object_has_member (o, "content") ? json_object_get_object_member (o, "content") : NULL;
 
-      stmt = wt_db_prepare (self,
-                            "UPDATE container SET label = ?2, common_name = ?3, labelled_ms = ?4,"
-                            "  day = CASE WHEN day = '' THEN ?5 ELSE day END"
-                            " WHERE code = ?1 AND label = '{}'",
-                            error);
+      stmt = wt_db_cached (self,
+                           "UPDATE container SET label = ?2, common_name = ?3, labelled_ms = ?4,"
+                           "  day = CASE WHEN day = '' THEN ?5 ELSE day END"
+                           " WHERE code = ?1 AND label = '{}'",
+                           error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
@@ -1493,16 +1492,15 @@ fold_container (WtLedger    *self,
                          -1, SQLITE_TRANSIENT);
       if (sqlite3_step (stmt) != SQLITE_DONE)
         return wt_db_error (self, error, "updating a container");
-      g_clear_pointer (&stmt, sqlite3_finalize);
     }
 
-  stmt = wt_db_prepare (self,
-                        "UPDATE container SET state = ?2, facility = ?3, manifest_id = coalesce (?4, manifest_id),"
-                        "  weight_kg = coalesce (?5, weight_kg), reprints = max (reprints, ?6),"
-                        "  void_reason = coalesce (?7, void_reason), last_event = ?8, updated_ms = ?9,"
-                        "  predecessor_unknown = CASE WHEN ?10 THEN 0 ELSE predecessor_unknown END"
-                        " WHERE code = ?1",
-                        error);
+  stmt = wt_db_cached (self,
+                       "UPDATE container SET state = ?2, facility = ?3, manifest_id = coalesce (?4, manifest_id),"
+                       "  weight_kg = coalesce (?5, weight_kg), reprints = max (reprints, ?6),"
+                       "  void_reason = coalesce (?7, void_reason), last_event = ?8, updated_ms = ?9,"
+                       "  predecessor_unknown = CASE WHEN ?10 THEN 0 ELSE predecessor_unknown END"
+                       " WHERE code = ?1",
+                       error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, code, -1, SQLITE_STATIC);
