@@ -1831,6 +1831,38 @@ cell_text (cairo_t     *cr,
   return (double) h / PANGO_SCALE;
 }
 
+/* A quantity as a page shows it. The exports keep every gram
+ * ("0.012500" t, exact for whoever sums them); a page drops the zeros
+ * after the kilograms ("96.000", "0.0125"). Anything else is as given. */
+static char *
+page_text (const char *cell)
+{
+  const char *p = cell ? cell : "";
+  const char *dot;
+  char *text;
+  gsize len;
+
+  if (*p == '-')
+    p++;
+  if (!g_ascii_isdigit (*p))
+    return g_strdup (cell ? cell : "");
+  while (g_ascii_isdigit (*p))
+    p++;
+  if (*p != '.')
+    return g_strdup (cell);
+  dot = p++;
+  while (g_ascii_isdigit (*p))
+    p++;
+  if (*p != '\0')
+    return g_strdup (cell);
+
+  text = g_strdup (cell);
+  len = strlen (text);
+  while (len > (gsize) (dot - cell) + 4 && text[len - 1] == '0')
+    text[--len] = '\0';
+  return text;
+}
+
 /* The width @text takes when drawn by cell_text() at @size, in points. */
 static double
 measure_text (PangoLayout *layout,
@@ -1899,7 +1931,7 @@ fit_columns (const WtTable *t,
 
       for (guint r = 0; r < t->rows->len && r < 2000; r++)
         {
-          const char *cell = ((char **) g_ptr_array_index (t->rows, r))[i];
+          g_autofree char *cell = page_text (((char **) g_ptr_array_index (t->rows, r))[i]);
 
           w = MAX (w, measure_text (layout, cell, font, FALSE));
           words[i] = words[i] || has_wide (cell);
@@ -2065,7 +2097,9 @@ export_pdf (const WtTable *t,
           x = margin;
           for (guint i = 0; i < n; i++)
             {
-              cell_text (cr, layout, cells[i], x + 2, y + 3, widths[i] - 4, font, FALSE, FALSE);
+              g_autofree char *cell = page_text (cells[i]);
+
+              cell_text (cr, layout, cell, x + 2, y + 3, widths[i] - 4, font, FALSE, FALSE);
               x += widths[i];
             }
           cairo_move_to (cr, margin, y + row_h);

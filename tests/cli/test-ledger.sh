@@ -52,7 +52,7 @@ if /usr/bin/python3 -c 'import openpyxl' 2>/dev/null; then
     grep -q "0.3, 0, 0.1, 0.2" <(/usr/bin/python3 -c "import openpyxl,sys; [print(r) for r in openpyxl.load_workbook(sys.argv[1]).active.iter_rows(values_only=True)]" "$T/r.xlsx")
 fi
 run report --period "$month" -o "$T/r.pdf"
-check "the PDF report has the unit and the figures" grep -q '0.200000' <(pdftotext "$T/r.pdf" -)
+check "the PDF report has the unit and the figures" grep -qx '0.200' <(pdftotext "$T/r.pdf" -)
 check "and the unit's name" grep -q '示例化工' <(pdftotext "$T/r.pdf" -)
 
 run report --period "$month" -o "$T/nope/r.xlsx"

@@ -703,7 +703,10 @@ test_exports (Fixture       *f,
 
     g_assert_nonnull (strstr (out, "示例化工"));
     g_assert_nonnull (strstr (out, "900-249-08"));
-    g_assert_nonnull (strstr (out, "0.190000"));
+    /* Kilograms on the page; every gram in the CSV above. */
+    g_assert_nonnull (strstr (out, "0.190\n"));
+    g_assert_null (strstr (out, "0.190000"));
+    g_assert_nonnull (strstr (out, "0.0125\n"));
     g_assert_nonnull (strstr (out, "3501000123"));
   }
 
