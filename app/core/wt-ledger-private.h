@@ -45,21 +45,24 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 /* The payload of a row of event_row: format 6 stores a payload that
  * repeats the one stored before it once, and points at it (`same_as`).
- * The `event` view reads payloads through this. */
+ * The `event` view reads payloads through this. A pointer to nowhere (the
+ * file was edited) gives '', which no hash matches. */
 #define EVENT_ROW_PAYLOAD(r) \
-  "coalesce (" r ".payload, (SELECT s.payload FROM event_row s WHERE s.id = " r ".same_as))"
+  "coalesce (" r ".payload, (SELECT s.payload FROM event_row s WHERE s.id = " r ".same_as), '')"
 
 /* container.label is '' when it is the payload of the container's own
  * `labelled` event (format 5): the label's JSON, about 400 bytes, is then
  * stored once, in the event, instead of twice. Read it through this; the
  * order is event_by_container's, so the first row is the one read. It reads
  * event_row rather than the `event` view: every container query includes
- * it, and a query on the view takes three times as long to prepare. */
+ * it, and a query on the view takes three times as long to prepare. Only
+ * rows the view shows (and verify checks) count. */
 #define CONTAINER_LABEL(table) \
   "CASE WHEN " table ".label <> '' THEN " table ".label" \
   " ELSE (SELECT " EVENT_ROW_PAYLOAD ("l") " FROM event_row l" \
   "        WHERE l.cno = (SELECT n.no FROM container_ref n WHERE n.code = " table ".code)" \
-  "          AND l.kind = 'labelled' ORDER BY l.hlc, l.id LIMIT 1) END"
+  "          AND l.kind = 'labelled' AND l.dev IN (SELECT d.no FROM device_ref d)" \
+  "        ORDER BY l.hlc, l.id LIMIT 1) END"
 
 #define CONTAINER_COLUMNS \
   "code, waste_code, waste_name, common_name, hazards, weight_kg, state, reprints," \

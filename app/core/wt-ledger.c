@@ -349,10 +349,15 @@ static const char *schema_v5 =
   "    JOIN container_ref c ON c.no = r.cno;" \
   "CREATE TRIGGER event_insert INSTEAD OF INSERT ON event" \
   "  BEGIN" \
-  "    SELECT RAISE (ABORT, 'an event needs a payload and a previous hash')" \
-  "     WHERE NEW.payload IS NULL OR NEW.prev_hash IS NULL;" \
-  "    INSERT OR IGNORE INTO device_ref (device_id, site_id) VALUES (NEW.device_id, NEW.site_id);" \
-  "    INSERT OR IGNORE INTO container_ref (code) VALUES (NEW.container_code);" \
+  "    SELECT RAISE (ABORT, 'an event needs a device, site, container, payload and previous hash')" \
+  "     WHERE NEW.device_id IS NULL OR NEW.site_id IS NULL OR NEW.container_code IS NULL" \
+  "        OR NEW.payload IS NULL OR NEW.prev_hash IS NULL;" \
+  /* Not INSERT OR IGNORE: an outer INSERT OR REPLACE would turn that into a \
+   * replace, and renumber every earlier event of the device or container. */ \
+  "    INSERT INTO device_ref (device_id, site_id) SELECT NEW.device_id, NEW.site_id" \
+  "     WHERE NOT EXISTS (SELECT 1 FROM device_ref WHERE device_id = NEW.device_id);" \
+  "    INSERT INTO container_ref (code) SELECT NEW.container_code" \
+  "     WHERE NOT EXISTS (SELECT 1 FROM container_ref WHERE code = NEW.container_code);" \
   "    INSERT INTO event_row (id, event_id, dev, seq, site, cno, kind, prev_custody, actor," \
   "                           wall_ms, hlc, payload, same_as, prev_hash, hash, sig)" \
   "      SELECT NEW.id, NEW.event_id, d.no, NEW.device_seq, nullif (NEW.site_id, d.site_id)," \
@@ -372,6 +377,15 @@ static const char *schema_v5 =
   "CREATE TRIGGER event_view_no_update INSTEAD OF UPDATE ON event" \
   "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;" \
   "CREATE TRIGGER event_view_no_delete INSTEAD OF DELETE ON event" \
+  "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;" \
+  /* The numbers are part of every event that uses them. */ \
+  "CREATE TRIGGER device_ref_no_update BEFORE UPDATE ON device_ref" \
+  "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;" \
+  "CREATE TRIGGER device_ref_no_delete BEFORE DELETE ON device_ref" \
+  "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;" \
+  "CREATE TRIGGER container_ref_no_update BEFORE UPDATE ON container_ref" \
+  "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;" \
+  "CREATE TRIGGER container_ref_no_delete BEFORE DELETE ON container_ref" \
   "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
 
 static const char *schema_v6 =
@@ -2562,6 +2576,7 @@ typedef enum
   TAMPER_ID,
   TAMPER_ALTERED,
   TAMPER_SIGNATURE,
+  TAMPER_UNLINKED,
 } Tamper;
 
 /* One whole sentence per kind of damage, naming the event. */
@@ -2596,6 +2611,11 @@ tampered (GError     **error,
       g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
                    _("The ledger has been tampered with: event #%lld (device %s, sequence %lld) was altered; its content no longer matches its hash."),
                    row, device, s);
+      break;
+    case TAMPER_UNLINKED:
+      g_set_error (error, WT_ERROR, WT_ERROR_TAMPERED,
+                   _("The ledger has been tampered with: event #%lld (sequence %lld) belongs to no device or no container of this ledger."),
+                   row, s);
       break;
     case TAMPER_SIGNATURE:
     default:
@@ -2973,8 +2993,8 @@ verify_pass (WtLedger          *self,
                           "       " EVENT_ROW_PAYLOAD ("r") ","
                           "       r.prev_hash, r.hash, r.sig"
                           "  FROM event_row r"
-                          "  JOIN device_ref d ON d.no = r.dev"
-                          "  JOIN container_ref c ON c.no = r.cno"
+                          "  LEFT JOIN device_ref d ON d.no = r.dev"
+                          "  LEFT JOIN container_ref c ON c.no = r.cno"
                           " ORDER BY r.dev, r.seq",
                           -1, &stmt, NULL) != SQLITE_OK)
     {
@@ -2990,8 +3010,13 @@ verify_pass (WtLedger          *self,
       gint64 pos = n;
       VerifyRow *r;
 
-      if (dev == NULL)
-        dev = "";
+      /* A row the view cannot show (its device or container number
+       * points nowhere) would be checked by nobody else. */
+      if (dev == NULL || sqlite3_column_type (stmt, 5) == SQLITE_NULL)
+        {
+          verify_fail (&run, pos, TAMPER_UNLINKED, row, "", seq, 0);
+          break;
+        }
       if (device == NULL || strcmp (dev, device) != 0)
         {
           GBytes *pk = g_hash_table_lookup (pubkeys, dev);

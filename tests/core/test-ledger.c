@@ -370,6 +370,10 @@ test_append_only (Fixture       *f,
   g_assert_cmpint (sqlite3_exec (db, "UPDATE event_row SET actor = 'x'", NULL, NULL, NULL), !=, SQLITE_OK);
   g_assert_nonnull (strstr (sqlite3_errmsg (db), "append-only"));
   g_assert_cmpint (sqlite3_exec (db, "DELETE FROM event_row", NULL, NULL, NULL), !=, SQLITE_OK);
+  /* And so do the numbers every event stands on. */
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE device_ref SET no = 9", NULL, NULL, NULL), !=, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "DELETE FROM container_ref", NULL, NULL, NULL), !=, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE container_ref SET code = 'x'", NULL, NULL, NULL), !=, SQLITE_OK);
   sqlite3_close (db);
 
   g_assert_cmpint (wt_ledger_count_events (f->ledger), ==, 3);
@@ -491,6 +495,40 @@ test_tamper_shared (Fixture       *f,
 
   tamper_and_verify (f, "UPDATE event_row SET payload = replace (payload, '100', '10') WHERE seq = 1",
                      "sequence 1) was altered");
+}
+
+/* A row slipped in with a device number that points nowhere: the view
+ * does not show it, so verify must name it, and the container's label must
+ * not be read from it. No trigger needs dropping for this. */
+static void
+test_tamper_orphan (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(WtPrintJob) job = print_batch (f->ledger, "900-249-08", 3, 100);
+  g_autoptr(WtContainer) before = wt_ledger_get_container (f->ledger, job->codes[1], NULL);
+  g_autoptr(WtContainer) after = NULL;
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = raw_open (f->path);
+  g_autofree char *sql = g_strdup_printf ("INSERT INTO event_row (event_id, dev, seq, cno, kind, actor, wall_ms, hlc,"
+                                          "  payload, hash, sig)"
+                                          " VALUES (randomblob (16), 999, 1,"
+                                          "  (SELECT no FROM container_ref WHERE code = '%s'),"
+                                          "  'labelled', 'x', 0, 0, '{\"forged\":\"label\"}', x'', x'')",
+                                          job->codes[1]);
+
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  after = wt_ledger_get_container (f->ledger, job->codes[1], &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (before->content);
+  g_assert_nonnull (after->content);
+  g_assert_cmpstr (after->content->waste_code, ==, "900-249-08");
+  g_assert_cmpstr (after->content->waste_name, ==, before->content->waste_name);
+
+  g_assert_false (wt_ledger_verify (f->ledger, NULL, &error));
+  g_assert_error (error, WT_ERROR, WT_ERROR_TAMPERED);
+  g_assert_nonnull (strstr (error->message, "belongs to no device or no container"));
 }
 
 /* An event pointed at another job's payload. */
@@ -709,6 +747,7 @@ main (int    argc,
   ADD ("/ledger/shared-payload", test_shared_payload);
   ADD ("/ledger/tamper/shared", test_tamper_shared);
   ADD ("/ledger/tamper/pointer", test_tamper_pointer);
+  ADD ("/ledger/tamper/orphan", test_tamper_orphan);
   ADD ("/ledger/verify/beside-writer", test_verify_beside_writer);
   g_test_add_func ("/ledger/not-a-ledger", test_not_a_ledger);
   ADD ("/ledger/newer", test_newer_ledger);
