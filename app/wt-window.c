@@ -39,6 +39,7 @@ struct _WtWindow
   GtkWidget            *setup_button;
   GtkWidget            *demo_button;
   AdwStatusPage        *error_page;
+  AdwStatusPage        *loading_page;
   AdwViewStack         *view_stack;
   WtLabelView          *label_view;
   WtScanView           *scan_view;
@@ -62,6 +63,7 @@ struct _WtWindow
   gboolean              told_overdue;
   gboolean              checked_integrity;
   guint                 integrity_source; /* the start-up check waits for the views to settle */
+  guint                 loading_source;   /* explains a long "loading" page */
 
   /* The central office's read-only mode: a cache ledger mirrored from the
    * central store (wt_central_mirror), never written by a person. */
@@ -78,10 +80,30 @@ enum {
   N_PROPS
 };
 
+/* Opening takes a moment; when it takes longer, the one reason it can
+ * (a ledger from an older version is upgraded once, about half a minute
+ * per million events) is said, so nobody switches the computer off. */
+#define LOADING_EXPLAIN_S 2
+
+static gboolean
+explain_loading_cb (gpointer data)
+{
+  WtWindow *self = data;
+
+  self->loading_source = 0;
+  adw_status_page_set_title (self->loading_page, _("Opening the Ledger…"));
+  adw_status_page_set_description (self->loading_page,
+                                   _("A ledger written by an older version of Wastetag is brought up to date the first time it is opened; on a large ledger this takes a minute. Nothing is lost if it is interrupted."));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 show_page (WtWindow   *self,
            const char *name)
 {
+  g_clear_handle_id (&self->loading_source, g_source_remove);
+  if (g_str_equal (name, "loading"))
+    self->loading_source = g_timeout_add_seconds (LOADING_EXPLAIN_S, explain_loading_cb, self);
   gtk_stack_set_visible_child_name (self->main_stack, name);
 }
 
@@ -636,7 +658,7 @@ site_saved_cb (WtWindow     *self,
 {
   self->has_site = TRUE;
   apply_ledger (self);
-  gtk_stack_set_visible_child_name (GTK_STACK (self->main_stack), "views");
+  show_page (self, "views");
   adw_view_stack_set_visible_child_name (self->view_stack, "label");
   wt_window_add_toast (self, adw_toast_new (_("The site is set up. Print the first labels.")));
 }
@@ -818,6 +840,7 @@ wt_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->mirror_timer, g_source_remove);
   g_clear_handle_id (&self->integrity_source, g_source_remove);
+  g_clear_handle_id (&self->loading_source, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), WT_TYPE_WINDOW);
 
   G_OBJECT_CLASS (wt_window_parent_class)->dispose (object);
@@ -871,6 +894,7 @@ wt_window_class_init (WtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WtWindow, setup_button);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, demo_button);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, WtWindow, loading_page);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, label_view);
   gtk_widget_class_bind_template_child (widget_class, WtWindow, scan_view);
