@@ -1831,36 +1831,67 @@ cell_text (cairo_t     *cr,
   return (double) h / PANGO_SCALE;
 }
 
+/* The decimal point of a quantity ("-12.500000"), or NULL for anything
+ * else: codes, names, dates, whole numbers. */
+static const char *
+quantity_dot (const char *cell)
+{
+  const char *p = cell ? cell : "";
+  const char *dot;
+
+  if (*p == '-')
+    p++;
+  if (!g_ascii_isdigit (*p))
+    return NULL;
+  while (g_ascii_isdigit (*p))
+    p++;
+  if (*p != '.')
+    return NULL;
+  dot = p++;
+  while (g_ascii_isdigit (*p))
+    p++;
+  return *p == '\0' ? dot : NULL;
+}
+
 /* A quantity as a page shows it. The exports keep every gram
  * ("0.012500" t, exact for whoever sums them); a page drops the zeros
  * after the kilograms ("96.000", "0.0125"). Anything else is as given. */
 static char *
 page_text (const char *cell)
 {
-  const char *p = cell ? cell : "";
-  const char *dot;
+  const char *dot = quantity_dot (cell);
   char *text;
   gsize len;
 
-  if (*p == '-')
-    p++;
-  if (!g_ascii_isdigit (*p))
+  if (dot == NULL)
     return g_strdup (cell ? cell : "");
-  while (g_ascii_isdigit (*p))
-    p++;
-  if (*p != '.')
-    return g_strdup (cell);
-  dot = p++;
-  while (g_ascii_isdigit (*p))
-    p++;
-  if (*p != '\0')
-    return g_strdup (cell);
 
   text = g_strdup (cell);
   len = strlen (text);
   while (len > (gsize) (dot - cell) + 4 && text[len - 1] == '0')
     text[--len] = '\0';
   return text;
+}
+
+/* A column of quantities (blanks allowed) is set flush right, header and
+ * all, so the kilograms line up down the page. */
+static gboolean
+is_quantity_column (const WtTable *t,
+                    guint          column)
+{
+  gboolean any = FALSE;
+
+  for (guint r = 0; r < t->rows->len; r++)
+    {
+      const char *cell = ((char **) g_ptr_array_index (t->rows, r))[column];
+
+      if (cell == NULL || cell[0] == '\0')
+        continue;
+      if (quantity_dot (cell) == NULL)
+        return FALSE;
+      any = TRUE;
+    }
+  return any;
 }
 
 /* The width @text takes when drawn by cell_text() at @size, in points. */
@@ -2038,6 +2069,7 @@ export_pdf (const WtTable *t,
   double pw = landscape ? 841.89 : 595.28, ph = landscape ? 595.28 : 841.89;
   double margin = 36, row_h = 16, head_h = 30;
   double *widths = g_new0 (double, n);
+  g_autofree gboolean *right = g_new0 (gboolean, n);
   double x;
   g_autoptr(GByteArray) buf = g_byte_array_new ();
   cairo_surface_t *surface;
@@ -2048,6 +2080,8 @@ export_pdf (const WtTable *t,
   gboolean ok;
 
   wt_table_pdf_layout (t, &font, &landscape, widths, NULL);
+  for (guint i = 0; i < n; i++)
+    right[i] = is_quantity_column (t, i);
   if (landscape)
     {
       pw = 841.89;
@@ -2084,6 +2118,7 @@ export_pdf (const WtTable *t,
       x = margin;
       for (guint i = 0; i < n; i++)
         {
+          pango_layout_set_alignment (layout, right[i] ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
           cell_text (cr, layout, (t->display_headers ? t->display_headers : t->headers)[i],
                      x + 2, y + 2, widths[i] - 4, font, TRUE, TRUE);
           x += widths[i];
@@ -2099,9 +2134,11 @@ export_pdf (const WtTable *t,
             {
               g_autofree char *cell = page_text (cells[i]);
 
+              pango_layout_set_alignment (layout, right[i] ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
               cell_text (cr, layout, cell, x + 2, y + 3, widths[i] - 4, font, FALSE, FALSE);
               x += widths[i];
             }
+          pango_layout_set_alignment (layout, PANGO_ALIGN_LEFT);
           cairo_move_to (cr, margin, y + row_h);
           cairo_line_to (cr, pw - margin, y + row_h);
           cairo_stroke (cr);
