@@ -476,6 +476,51 @@ tonnes (gint64 grams)
                           grams < 0 ? "-" : "", ABS (grams) / 1000000, ABS (grams) % 1000000);
 }
 
+/* The decimal point of a quantity ("-12.500000"), or NULL for anything
+ * else: codes, names, dates, whole numbers. */
+static const char *
+quantity_dot (const char *cell)
+{
+  const char *p = cell ? cell : "";
+  const char *dot;
+
+  if (*p == '-')
+    p++;
+  if (!g_ascii_isdigit (*p))
+    return NULL;
+  while (g_ascii_isdigit (*p))
+    p++;
+  if (*p != '.')
+    return NULL;
+  dot = p++;
+  while (g_ascii_isdigit (*p))
+    p++;
+  return *p == '\0' ? dot : NULL;
+}
+
+/* Drops the zeros after the kilograms of a quantity, in place. */
+static void
+trim_to_kilograms (char *text)
+{
+  const char *dot = quantity_dot (text);
+  gsize len;
+
+  if (dot == NULL)
+    return;
+  len = strlen (text);
+  while (len > (gsize) (dot - text) + 4 && text[len - 1] == '0')
+    text[--len] = '\0';
+}
+
+char *
+wt_format_tonnes (gint64 grams)
+{
+  char *text = tonnes (grams);
+
+  trim_to_kilograms (text);
+  return text;
+}
+
 WtTable *
 wt_report_to_table (GPtrArray      *rows,
                     const WtPeriod *period)
@@ -1831,45 +1876,14 @@ cell_text (cairo_t     *cr,
   return (double) h / PANGO_SCALE;
 }
 
-/* The decimal point of a quantity ("-12.500000"), or NULL for anything
- * else: codes, names, dates, whole numbers. */
-static const char *
-quantity_dot (const char *cell)
-{
-  const char *p = cell ? cell : "";
-  const char *dot;
-
-  if (*p == '-')
-    p++;
-  if (!g_ascii_isdigit (*p))
-    return NULL;
-  while (g_ascii_isdigit (*p))
-    p++;
-  if (*p != '.')
-    return NULL;
-  dot = p++;
-  while (g_ascii_isdigit (*p))
-    p++;
-  return *p == '\0' ? dot : NULL;
-}
-
-/* A quantity as a page shows it. The exports keep every gram
- * ("0.012500" t, exact for whoever sums them); a page drops the zeros
- * after the kilograms ("96.000", "0.0125"). Anything else is as given. */
+/* A quantity as a page shows it (see wt_format_tonnes()); anything else
+ * as given. */
 static char *
 page_text (const char *cell)
 {
-  const char *dot = quantity_dot (cell);
-  char *text;
-  gsize len;
+  char *text = g_strdup (cell ? cell : "");
 
-  if (dot == NULL)
-    return g_strdup (cell ? cell : "");
-
-  text = g_strdup (cell);
-  len = strlen (text);
-  while (len > (gsize) (dot - cell) + 4 && text[len - 1] == '0')
-    text[--len] = '\0';
+  trim_to_kilograms (text);
   return text;
 }
 

@@ -131,6 +131,11 @@ WtTable     *wt_ledger_table          (WtLedger        *self,
                                        WtTableKind      kind,
                                        const WtPeriod  *period,
                                        GError         **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Tonnes from grams, exact, to the kilogram and beyond only when needed:
+ * "96.000", "0.0125". What the screens and printed pages show; the
+ * exports keep every gram ("0.012500"). */
+char        *wt_format_tonnes         (gint64          grams) G_GNUC_WARN_UNUSED_RESULT;
+
 /* The period report as a table (CSV header of `wastetag-cli report`). */
 WtTable     *wt_report_to_table       (GPtrArray       *rows,
                                        const WtPeriod  *period);

@@ -73,18 +73,6 @@ static guint signals[N_SIGNALS];
 
 /* ---- Shared helpers ------------------------------------------------------------ */
 
-char *
-wt_format_tonnes (gint64 grams)
-{
-  char *text = g_strdup_printf ("%.6f", (double) grams / 1e6);
-  char *end = text + strlen (text) - 1;
-
-  /* Keep three decimals (kilograms); drop the zeros after them. */
-  while (end > text + 3 && *end == '0' && end[-3] != '.')
-    *end-- = '\0';
-  return text;
-}
-
 static GQuark row_quark;
 
 static GQuark

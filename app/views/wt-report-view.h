@@ -27,9 +27,6 @@ gboolean  wt_report_view_get_loading (WtReportView   *self);
 
 /* ---- Shared with the Records and Overdue views ---------------------------- */
 
-/* "0.0125": tonnes from grams, exact, at least three decimals. */
-char        *wt_format_tonnes     (gint64          grams) G_GNUC_WARN_UNUSED_RESULT;
-
 /* Row items for wt_table_view_set(), one per element of @rows (GStrv),
  * taking the rows out of @rows. A row may carry two hidden fields after the
  * visible ones: a key (see wt_table_view_row_key()) and a style class for

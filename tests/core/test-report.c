@@ -179,6 +179,24 @@ expect (WtLedger   *ledger,
   g_assert_cmpint (r->opening_g + r->generated_g - r->self_treated_g - r->sent_out_g, ==, r->closing_g);
 }
 
+/* What the screens and pages show: tonnes to the kilogram, and the grams
+ * after them only when there are any. */
+static void
+test_format_tonnes (void)
+{
+  const struct { gint64 grams; const char *text; } cases[] = {
+    { 96000000, "96.000" }, { 12500, "0.0125" }, { 1, "0.000001" },
+    { 0, "0.000" }, { -1500, "-0.0015" }, { 190000, "0.190" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = wt_format_tonnes (cases[i].grams);
+
+      g_assert_cmpstr (text, ==, cases[i].text);
+    }
+}
+
 static void
 test_periods (void)
 {
@@ -768,6 +786,7 @@ main (int    argc,
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   g_test_add_func ("/report/periods", test_periods);
+  g_test_add_func ("/report/format-tonnes", test_format_tonnes);
   ADD ("/report/sums", test_report_sums);
   g_test_add_func ("/report/time-zones", test_time_zones);
   ADD ("/report/tables", test_tables);
